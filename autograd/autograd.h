@@ -1,0 +1,55 @@
+// Define-by-run reverse-mode autograd. Each differentiable op returns its result with a
+// Node: the inputs that need gradients and a closure computing their gradients from the
+// output's gradient. backward() sorts the graph topologically and runs the closures once
+// in reverse, releasing each node's saved tensors as soon as it has run.
+//
+// Closures must capture outputs detached (`y.detach()`), never the output itself: the
+// output owns the node, and the node must not own the output.
+#pragma once
+#include <functional>
+#include <vector>
+
+#include "tensor.h"
+
+namespace ag {
+
+// Which of a node's inputs need a gradient; a closure may skip the others.
+struct Needs {
+  std::vector<bool> bits;
+  bool operator[](size_t i) const { return i < bits.size() && bits[i]; }
+};
+
+// grad_inputs[i] is the gradient for inputs[i] (undefined when not needed).
+using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_out, const Needs& needs)>;
+
+struct Node {
+  const char* name;
+  std::vector<Tensor> inputs;  // undefined where the input needs no gradient
+  BackwardFn backward;
+  bool released = false;
+};
+
+// Gradient recording is on unless a NoGradGuard is alive on this thread.
+bool grad_enabled();
+
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Makes `out` the result of op `name` on `inputs` when recording is on and some input
+// requires grad; otherwise returns `out` untouched and drops `fn`.
+Tensor attach(Tensor out, const char* name, const std::vector<Tensor>& inputs, BackwardFn fn);
+
+// Runs the reverse pass from `root`. `grad` defaults to 1 for a one-element root and is
+// required otherwise. Leaf gradients accumulate into .grad(). Unless `retain_graph`, the
+// graph's saved tensors are released and a second pass through it throws.
+void backward(const Tensor& root, const Tensor& grad = Tensor(), bool retain_graph = false);
+
+}  // namespace ag

@@ -1,0 +1,100 @@
+#include "matmul.h"
+
+#include "../autograd.h"
+#include "../kernels/matmul.h"
+#include "binary.h"
+#include "broadcast.h"
+#include "elementwise_impl.h"
+#include "reduce.h"
+#include "shape.h"
+
+namespace ag {
+namespace {
+
+struct MatDims {
+  int64_t rows, cols;  // of op(X)
+};
+
+MatDims op_dims(const Tensor& x, bool trans) {
+  int64_t r = x.shape()[x.dim() - 2], c = x.shape()[x.dim() - 1];
+  return trans ? MatDims{c, r} : MatDims{r, c};
+}
+
+Shape batch_of(const Tensor& x) { return Shape(x.shape().begin(), x.shape().end() - 2); }
+
+// Batched product with broadcast batch dims; no autograd.
+Tensor matmul_raw(const Tensor& a, const Tensor& b, bool ta, bool tb) {
+  MatDims da = op_dims(a, ta), db = op_dims(b, tb);
+  const int64_t M = da.rows, K = da.cols, N = db.cols;
+  Shape batch = broadcast_shapes(batch_of(a), batch_of(b), "matmul");
+  Shape out_shape = batch;
+  out_shape.push_back(M);
+  out_shape.push_back(N);
+  Tensor c = empty(out_shape, DType::f32, a.device());
+  const int64_t count = numel_of(batch), sa = M * K, sb = K * N;
+  // Broadcast plan over the batch dims only: its strides count matrices.
+  kernels::BroadcastPlan plan = make_broadcast_plan(batch_of(a), batch_of(b), batch);
+  auto& gemm = kernels::gemm[a.device()];
+  if (plan.ndim == 1 && (plan.stride_a[0] <= 1) && (plan.stride_b[0] <= 1)) {
+    gemm(ta, tb, M, N, K, 1.0f, a.data(), plan.stride_a[0] * sa, b.data(),
+         plan.stride_b[0] * sb, 0.0f, c.data(), M * N, count);
+    return c;
+  }
+  for (int64_t i = 0; i < count; ++i) {  // irregular broadcasting: one product at a time
+    int64_t oa = 0, ob = 0, rem = i;
+    for (int d = plan.ndim - 1; d >= 0; --d) {
+      int64_t k = rem % plan.shape[d];
+      rem /= plan.shape[d];
+      oa += k * plan.stride_a[d];
+      ob += k * plan.stride_b[d];
+    }
+    gemm(ta, tb, M, N, K, 1.0f, a.data() + oa * sa, 0, b.data() + ob * sb, 0, 0.0f,
+         c.data() + i * M * N, 0, 1);
+  }
+  return c;
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
+  detail::check_float(a, "matmul");
+  detail::check_float(b, "matmul");
+  AG_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul: ", shape_str(a.shape()), " and ",
+           shape_str(b.shape()), ": both operands need at least 2 dims");
+  AG_CHECK(a.device() == b.device(), "matmul: tensors on ", device_name(a.device()), " and ",
+           device_name(b.device()));
+  MatDims da = op_dims(a, ta), db = op_dims(b, tb);
+  AG_CHECK(da.cols == db.rows, "matmul: ", shape_str(a.shape()), ta ? "^T" : "", " and ",
+           shape_str(b.shape()), tb ? "^T" : "", " do not align");
+  // [B..., M, K] x [K, N]: one GEMM over the folded rows.
+  if (b.dim() == 2 && a.dim() > 2 && !ta) {
+    Shape out = a.shape();
+    out.back() = db.cols;
+    return reshape(matmul(reshape(a, {-1, a.shape().back()}), b, false, tb), out);
+  }
+  Tensor c = matmul_raw(a, b, ta, tb);
+  return attach(c, "matmul", {a, b},
+                [a = a.detach(), b = b.detach(), ta, tb](const Tensor& g, const Needs& n) {
+                  Tensor ga, gb;
+                  if (n[0]) ga = ta ? matmul_raw(b, g, tb, true) : matmul_raw(g, b, false, !tb);
+                  if (n[1]) gb = tb ? matmul_raw(g, a, true, ta) : matmul_raw(a, g, !ta, false);
+                  return std::vector<Tensor>{ga.defined() ? sum_to(ga, a.shape()) : ga,
+                                             gb.defined() ? sum_to(gb, b.shape()) : gb};
+                });
+}
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  AG_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.shape().back() == weight.shape()[1],
+           "linear: input ", shape_str(x.shape()), " and weight ", shape_str(weight.shape()),
+           " do not align (weight is [out, in])");
+  Tensor x2 = x.dim() == 1 ? reshape(x, {1, x.shape()[0]}) : x;
+  Tensor y = matmul(x2, weight, false, true);
+  if (bias.defined()) {
+    AG_CHECK(bias.dim() == 1 && bias.shape()[0] == weight.shape()[0], "linear: bias ",
+             shape_str(bias.shape()), " for weight ", shape_str(weight.shape()));
+    y = add(y, bias);
+  }
+  return x.dim() == 1 ? reshape(y, {weight.shape()[0]}) : y;
+}
+
+}  // namespace ag
