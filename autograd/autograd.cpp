@@ -47,6 +47,21 @@ void accumulate_leaf(TensorImpl* leaf, Tensor g) {
 }
 }  // namespace
 
+Node::~Node() {
+  std::vector<Tensor> pending = std::move(inputs);
+  while (!pending.empty()) {
+    Tensor t = std::move(pending.back());
+    pending.pop_back();
+    // Last owner of t and of its node: take the node's inputs before t dies.
+    if (t.defined() && t.impl_ptr().use_count() == 1 && t.grad_fn() &&
+        t.grad_fn().use_count() == 1) {
+      auto& next = t.grad_fn()->inputs;
+      for (Tensor& in : next) pending.push_back(std::move(in));
+      next.clear();
+    }
+  }
+}
+
 bool grad_enabled() { return t_grad_enabled; }
 
 NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = false; }

@@ -27,6 +27,12 @@ struct Node {
   std::vector<Tensor> inputs;  // undefined where the input needs no gradient
   BackwardFn backward;
   bool released = false;
+
+  Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  // Frees a long chain of unused nodes iteratively (no recursion through destructors).
+  ~Node();
 };
 
 // Gradient recording is on unless a NoGradGuard is alive on this thread.
