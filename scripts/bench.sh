@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs, builds, and runs the benchmarks beside PyTorch (bench/*.py), printing their
+# tables and `ratio ...` lines. Run it on an otherwise idle machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+bash scripts/build.sh
+/usr/bin/python3 bench/core.py
