@@ -154,7 +154,7 @@ Tensor from_vector(const std::vector<float>& values, const Shape& shape) {
   AG_CHECK(static_cast<int64_t>(values.size()) == numel_of(shape), "from_vector: ",
            values.size(), " values for shape ", shape_str(shape));
   Tensor t = empty(shape);
-  std::memcpy(t.raw(), values.data(), values.size() * sizeof(float));
+  if (!values.empty()) std::memcpy(t.raw(), values.data(), values.size() * sizeof(float));
   return t;
 }
 
@@ -162,7 +162,7 @@ Tensor from_int_vector(const std::vector<int64_t>& values, const Shape& shape) {
   AG_CHECK(static_cast<int64_t>(values.size()) == numel_of(shape), "from_int_vector: ",
            values.size(), " values for shape ", shape_str(shape));
   Tensor t = empty(shape, DType::i64);
-  std::memcpy(t.raw(), values.data(), values.size() * sizeof(int64_t));
+  if (!values.empty()) std::memcpy(t.raw(), values.data(), values.size() * sizeof(int64_t));
   return t;
 }
 

@@ -39,3 +39,9 @@ find_package(Boost 1.74 COMPONENTS unit_test_framework)
 latentasr_require(Boost_FOUND "Boost.Test" "libboost-test-dev")
 
 find_package(Python3 COMPONENTS Interpreter)
+
+find_package(nlohmann_json 3 QUIET)
+latentasr_require(nlohmann_json_FOUND "nlohmann-json" "nlohmann-json3-dev")
+
+find_package(yaml-cpp QUIET)
+latentasr_require(yaml-cpp_FOUND "yaml-cpp" "libyaml-cpp-dev")

@@ -1,0 +1,39 @@
+// Self-attention: the interface every variant implements, and the factory.
+// Variants (attention_type): mha, mla (DeepSeek-V2), mla_simple (shared latent), gqa, linear.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "module.h"
+
+namespace nn {
+
+struct AttentionConfig {
+  std::string type = "mha";  // mha | mla | mla_simple | gqa | linear
+  int64_t d_model = 256;
+  int64_t num_heads = 4;
+  int64_t latent_dim = 0;    // mla, mla_simple: size of the shared key/value latent
+  int64_t q_latent_dim = 0;  // mla: low-rank query size (0: full-rank query)
+  int64_t num_kv_heads = 0;  // gqa: key/value heads, each shared by num_heads/num_kv_heads queries
+  float dropout = 0.1f;      // on the attention weights
+  bool relative = true;      // relative (Transformer-XL) or absolute positions
+};
+
+class Attention : public Module {
+ public:
+  // x [B, T, d_model];
+  // mask [B, 1, T] or [B, T, T] uint8, 1 where a query may attend to a key (padding and
+  //   chunk masks combined), or undefined for no mask;
+  // pos_emb [1, 2T-1, d_model] relative position embeddings (positions T-1 ... -(T-1)),
+  //   defined exactly when the config asks for relative positions
+  // -> [B, T, d_model]
+  virtual Tensor forward(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) = 0;
+  // Floats a streaming cache holds per frame of history (per layer), by formula.
+  virtual int64_t cache_floats_per_frame() const = 0;
+};
+
+// Throws ag::Error naming the offending field when the config is inconsistent.
+void validate(const AttentionConfig& c);
+std::shared_ptr<Attention> make_attention(const AttentionConfig& c);
+
+}  // namespace nn
