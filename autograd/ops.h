@@ -3,6 +3,7 @@
 #include "autograd.h"
 #include "copy.h"
 #include "ops/binary.h"
+#include "ops/conv.h"
 #include "ops/matmul.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
