@@ -3,6 +3,7 @@
 #include <cmath>
 #include <map>
 
+#include "autograd/copy.h"
 #include "autograd/kernels/optim.h"
 #include "autograd/tensor.h"
 

@@ -8,6 +8,8 @@
 
 namespace nn {
 
+using ag::Tensor;
+
 class Optimizer {
  public:
   explicit Optimizer(NamedTensors params, float lr);
