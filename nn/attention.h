@@ -28,8 +28,11 @@ class Attention : public Module {
   //   defined exactly when the config asks for relative positions
   // -> [B, T, d_model]
   virtual Tensor forward(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) = 0;
-  // Floats a streaming cache holds per frame of history (per layer), by formula.
+  // Floats a streaming cache holds per frame of history (per layer), by formula:
+  // mha 2*d_model, gqa 2*d_model*num_kv_heads/num_heads, mla/mla_simple latent_dim, linear 0.
   virtual int64_t cache_floats_per_frame() const = 0;
+  // Floats a streaming cache holds regardless of history length (linear attention's state).
+  virtual int64_t cache_floats_fixed() const { return 0; }
 };
 
 // Throws ag::Error naming the offending field when the config is inconsistent.
