@@ -187,6 +187,26 @@ void batch_norm(const float* x, const float* mean, const float* invstd, const fl
   });
 }
 
+// sum_g = sum gy and sum_gxhat = sum gy * (x - mu) * is over channel c, in one pass.
+void channel_grad_sums(const float* x, const float* gy, int64_t N, int64_t C, int64_t L,
+                       int64_t c, float mu, float is, float& sum_g, float& sum_gxhat) {
+  double sg = 0, sgd = 0;
+  for (int64_t n = 0; n < N; ++n) {
+    const float* xr = x + (n * C + c) * L;
+    const float* gr = gy + (n * C + c) * L;
+    float a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+    for (int64_t l = 0; l < L; ++l) {
+      a += gr[l];
+      b += gr[l] * (xr[l] - mu);
+    }
+    sg += a;
+    sgd += b;
+  }
+  sum_g = static_cast<float>(sg);
+  sum_gxhat = static_cast<float>(sgd) * is;
+}
+
 // gx = a * (gy - mg - (x - mu) * k) over channel c of [N, C, L].
 void channel_gx(const float* x, const float* gy, float* gx, int64_t N, int64_t C, int64_t L,
                 int64_t c, float a, float mg, float mu, float k) {
@@ -206,11 +226,8 @@ void batch_norm_backward(const float* x, const float* gy, const float* mean,
       const float mu = mean[c], is = invstd[c];
       // sum gy and sum gy * xhat: gbias and gweight, and what gx needs in training.
       float sum_g = 0, sum_gxhat = 0;
-      if (gw || gb || (gx && batch_stats)) {
-        sum_g = static_cast<float>(channel_sum(N, C, L, c, [&](int64_t i) { return gy[i]; }));
-        sum_gxhat = is * static_cast<float>(channel_sum(
-                             N, C, L, c, [&](int64_t i) { return gy[i] * (x[i] - mu); }));
-      }
+      if (gw || gb || (gx && batch_stats))
+        channel_grad_sums(x, gy, N, C, L, c, mu, is, sum_g, sum_gxhat);
       if (gb) gb[c] = sum_g;
       if (gw) gw[c] = sum_gxhat;
       if (!gx) continue;
