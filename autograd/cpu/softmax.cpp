@@ -1,10 +1,6 @@
 // CPU softmax and log-softmax over the middle axis of [outer, n, inner]. Contiguous rows
 // (inner == 1) take three vectorized passes: max, exp-and-sum (simd_reduce.h), scale.
 // Strided rows (inner > 1) run on blocks of kCols columns at once, vectorized across them.
-//
-// fast_exp's clamps only vectorize where GCC may evaluate float compares speculatively,
-// which the default -ftrapping-math forbids: this file opts out (we never read FP flags).
-#pragma GCC optimize("no-trapping-math")
 #include <algorithm>
 #include <cmath>
 
