@@ -67,6 +67,11 @@ bool grad_enabled() { return t_grad_enabled; }
 NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = false; }
 NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
 
+GradModeGuard::GradModeGuard(bool enabled) : previous_(t_grad_enabled) {
+  t_grad_enabled = enabled;
+}
+GradModeGuard::~GradModeGuard() { t_grad_enabled = previous_; }
+
 Tensor attach(Tensor out, const char* name, const std::vector<Tensor>& inputs, BackwardFn fn) {
   if (!t_grad_enabled) return out;
   auto node = std::make_shared<Node>();

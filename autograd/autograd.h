@@ -49,6 +49,19 @@ class NoGradGuard {
   bool previous_;
 };
 
+// Sets recording on or off for its lifetime, whatever it was before (activation
+// checkpointing turns it back on to re-record a segment inside backward()).
+class GradModeGuard {
+ public:
+  explicit GradModeGuard(bool enabled);
+  ~GradModeGuard();
+  GradModeGuard(const GradModeGuard&) = delete;
+  GradModeGuard& operator=(const GradModeGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // Makes `out` the result of op `name` on `inputs` when recording is on and some input
 // requires grad; otherwise returns `out` untouched and drops `fn`.
 Tensor attach(Tensor out, const char* name, const std::vector<Tensor>& inputs, BackwardFn fn);

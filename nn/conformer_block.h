@@ -1,0 +1,34 @@
+// Conformer block (ESPnet EncoderLayer: macaron feed-forwards, pre-norm, conv module):
+//   x += 0.5 * dropout(feed_forward_macaron(norm_ff_macaron(x)))
+//   x += dropout(self_attn(norm_mha(x), mask, pos_emb))
+//   x += dropout(conv_module(norm_conv(x)))
+//   x += 0.5 * dropout(feed_forward(norm_ff(x)))
+//   x = norm_final(x)
+// LayerNorms use ESPnet's eps 1e-12.
+#pragma once
+#include <memory>
+
+#include "convolution_module.h"
+#include "encoder_block.h"
+#include "encoder_config.h"
+#include "feed_forward.h"
+
+namespace nn {
+
+class ConformerBlock : public EncoderBlock {
+ public:
+  // Sizes from c (d_model, ffn_dim, conv_kernel, dropout, causal); attention built by the
+  // caller for d_model.
+  ConformerBlock(const EncoderConfig& c, std::shared_ptr<Attention> attention);
+  Tensor forward(const Tensor& x, const Tensor& att_mask, const Tensor& pad_mask,
+                 const Tensor& pos_emb) override;
+  const Attention& attention() const override { return *self_attn; }
+
+  std::shared_ptr<Attention> self_attn;
+  std::shared_ptr<FeedForward> feed_forward, feed_forward_macaron;
+  std::shared_ptr<ConvolutionModule> conv_module;
+  std::shared_ptr<LayerNorm> norm_ff, norm_mha, norm_ff_macaron, norm_conv, norm_final;
+  float dropout;
+};
+
+}  // namespace nn

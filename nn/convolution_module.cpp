@@ -1,0 +1,26 @@
+#include "convolution_module.h"
+
+#include "autograd/ops.h"
+
+namespace nn {
+
+ConvolutionModule::ConvolutionModule(int64_t d_model, int64_t kernel, bool causal) {
+  AG_CHECK(causal || kernel % 2 == 1, "ConvolutionModule: kernel ", kernel,
+           " must be odd for centred ('same') padding");
+  pointwise_conv1 = register_module("pointwise_conv1", std::make_shared<Conv1d>(d_model, 2 * d_model, 1));
+  Conv1dOptions depthwise{causal ? 0 : (kernel - 1) / 2, d_model, causal};
+  depthwise_conv = register_module("depthwise_conv",
+                                   std::make_shared<Conv1d>(d_model, d_model, kernel, depthwise));
+  norm = register_module("norm", std::make_shared<BatchNorm1d>(d_model));
+  pointwise_conv2 = register_module("pointwise_conv2", std::make_shared<Conv1d>(d_model, d_model, 1));
+}
+
+Tensor ConvolutionModule::forward(const Tensor& x, const Tensor& pad_mask) const {
+  Tensor h = ag::glu(pointwise_conv1->forward_pointwise(x), -1);  // [B, T, d]
+  if (pad_mask.defined()) h = ag::masked_fill(h, pad_mask, 0.0f);
+  h = depthwise_conv->forward(ag::transpose(h, 1, 2));            // [B, d, T]
+  h = ag::silu(norm->forward(h));                                 // [B, d, T]
+  return pointwise_conv2->forward_pointwise(ag::transpose(h, 1, 2));  // [B, T, d]
+}
+
+}  // namespace nn
