@@ -6,12 +6,12 @@
 
 namespace nn {
 namespace {
-// Rows for positions first, first - 1, ... (count rows): sin/cos interleaved. [1, count, d]
-Tensor sinusoids(int64_t first, int64_t count, int64_t d) {
+// Rows for positions first, first + step, ... (count rows): sin/cos interleaved. [1, count, d]
+Tensor sinusoids(int64_t first, int64_t step, int64_t count, int64_t d) {
   Tensor t = ag::empty({1, count, d});
   float* p = t.data();
   for (int64_t r = 0; r < count; ++r) {
-    const double pos = static_cast<double>(first - r);
+    const double pos = static_cast<double>(first + step * r);
     for (int64_t i = 0; i < d; i += 2) {
       const double w = std::exp(-static_cast<double>(i) * std::log(10000.0) / static_cast<double>(d));
       p[r * d + i] = static_cast<float>(std::sin(pos * w));
@@ -35,7 +35,7 @@ PositionalEncoding::PositionalEncoding(int64_t d_model, float dropout)
 Tensor PositionalEncoding::forward(const Tensor& x) {
   check_input(x, d_model_, "PositionalEncoding");
   const int64_t T = x.size(1);
-  if (!table_.defined() || table_.size(1) < T) table_ = sinusoids(0, T, d_model_);
+  if (!table_.defined() || table_.size(1) < T) table_ = sinusoids(0, 1, T, d_model_);
   if (table_.device() != x.device()) table_ = ag::to_device(table_, x.device());
   Tensor pe = table_.size(1) == T ? table_ : ag::narrow(table_, 1, 0, T);  // [1, T, d]
   Tensor y = ag::mul(x, std::sqrt(static_cast<float>(d_model_))) + pe;      // [B, T, d]
@@ -51,7 +51,7 @@ std::pair<Tensor, Tensor> RelPositionalEncoding::forward(const Tensor& x) {
   check_input(x, d_model_, "RelPositionalEncoding");
   const int64_t T = x.size(1);
   const int64_t L = table_.defined() ? (table_.size(1) + 1) / 2 : 0;
-  if (L < T) table_ = sinusoids(T - 1, 2 * T - 1, d_model_);
+  if (L < T) table_ = sinusoids(T - 1, -1, 2 * T - 1, d_model_);
   if (table_.device() != x.device()) table_ = ag::to_device(table_, x.device());
   const int64_t rows = table_.size(1);  // 2L - 1; position 0 at row L - 1
   Tensor pos = rows == 2 * T - 1 ? table_ : ag::narrow(table_, 1, (rows + 1) / 2 - T, 2 * T - 1);
