@@ -64,6 +64,9 @@ EncoderOutput Encoder::forward(const Tensor& feats, const std::vector<int64_t>& 
   AG_CHECK(static_cast<int64_t>(lengths.size()) == feats.size(0), "Encoder: ", lengths.size(),
            " lengths for a batch of ", feats.size(0));
   AG_CHECK(chunk_size >= 0, "Encoder: chunk_size ", chunk_size, " must be 0 (full context) or positive");
+  AG_CHECK(chunk_size == 0 || config_.type != "branchformer" || config_.merge != "learned_ave",
+           "Encoder: chunk_size ", chunk_size, " with Branchformer merge learned_ave, whose merge ",
+           "weights pool over whole utterances (use merge concat to stream)");
   EncoderOutput result;
   for (size_t b = 0; b < lengths.size(); ++b) {
     AG_CHECK(lengths[b] >= Conv2dSubsampling::kMinFrames && lengths[b] <= feats.size(1),

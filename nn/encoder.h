@@ -33,7 +33,8 @@ class Encoder : public Module {
   // Conv2dSubsampling::kMinFrames; shorter utterances are refused with a message naming
   // them). chunk_size 0: full context; chunk_size > 0: each frame attends to its own
   // chunk of chunk_size (subsampled) frames and left_chunks chunks before it (all when
-  // negative), as WeNet's dynamic-chunk training and streaming.
+  // negative), as WeNet's dynamic-chunk training and streaming. Chunks are refused for
+  // Branchformer's learned_ave merge, which pools over whole utterances.
   EncoderOutput forward(const Tensor& feats, const std::vector<int64_t>& lengths,
                         int64_t chunk_size = 0, int64_t left_chunks = -1);
 
