@@ -1,0 +1,70 @@
+// Whole encoders against PyTorch: scripts/nn_reference.py builds ESPnet-style Conformer and
+// Branchformer encoders in PyTorch with random weights and stores their state_dict, inputs
+// and outputs in tests/data/nn/*.safetensors. Loading the state_dict strictly checks that
+// every parameter and buffer name and shape maps one-to-one; the outputs check the numbers.
+#include <boost/test/unit_test.hpp>
+
+#include "common/gradcheck.h"
+#include "nn/encoder.h"
+
+using namespace ag;
+
+namespace {
+struct Reference {
+  nn::NamedTensors model;
+  std::map<std::string, Tensor> tensors;  // input.*, expected.*
+  nn::Metadata meta;
+};
+
+Reference load_reference(const std::string& name) {
+  auto file = nn::load_safetensors(std::string(LATENTASR_SOURCE_DIR) + "/tests/data/nn/" + name +
+                                   ".safetensors");
+  Reference r{{}, {}, file.metadata};
+  for (auto& [key, t] : file.tensors) {
+    if (key.rfind("model.", 0) == 0)
+      r.model.emplace_back(key.substr(6), t);
+    else
+      r.tensors[key] = t;
+  }
+  return r;
+}
+
+// The sizes scripts/nn_reference.py uses.
+nn::EncoderConfig config_of(const nn::Metadata& meta) {
+  nn::EncoderConfig c;
+  c.type = meta.at("type");
+  c.positional_encoding = meta.at("positional_encoding");
+  c.merge = meta.at("merge");
+  c.input_dim = 9;
+  c.d_model = 8;
+  c.num_layers = 2;
+  c.ffn_dim = 12;
+  c.conv_kernel = 3;
+  c.cgmlp_dim = 10;
+  c.dropout = c.positional_dropout = 0.0f;
+  c.attention.type = "mha";
+  c.attention.num_heads = 2;
+  c.attention.dropout = 0.0f;
+  return c;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(encoders_match_pytorch) {
+  for (std::string name : {"conformer_relative", "conformer_absolute", "branchformer_relative_concat",
+                           "branchformer_relative_learned_ave"}) {
+    BOOST_TEST_CONTEXT(name) {
+      Reference ref = load_reference(name);
+      nn::Encoder enc(config_of(ref.meta));
+      enc.load_state_dict(ref.model);  // strict: same names, same shapes, nothing left over
+      const std::vector<int64_t> lengths = ref.tensors.at("input.lengths").to_int_vector();
+      const Tensor feats = ref.tensors.at("input.feats");
+      enc.eval();
+      auto eval_out = enc.forward(feats, lengths);
+      BOOST_CHECK(eval_out.lengths == ref.tensors.at("expected.lengths").to_int_vector());
+      BOOST_CHECK_LE(testing::max_abs_diff(eval_out.out, ref.tensors.at("expected.out_eval")), 1e-5f);
+      enc.train();  // batch statistics in the batch norms (dropout is 0)
+      BOOST_CHECK_LE(testing::max_abs_diff(enc.forward(feats, lengths).out,
+                                           ref.tensors.at("expected.out_train")), 1e-5f);
+    }
+  }
+}
