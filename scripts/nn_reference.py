@@ -93,8 +93,8 @@ class ConvModule(nn.Module):
         return self.pointwise_conv2(x).transpose(1, 2)
 
 
-def layer_norm(n=D):
-    return nn.LayerNorm(n, eps=EPS)
+def layer_norm(n=None):
+    return nn.LayerNorm(n or D, eps=EPS)
 
 
 class ConformerLayer(nn.Module):
