@@ -51,9 +51,8 @@ void AttentionBase::register_relative() {
       "linear_pos", std::make_shared<Linear>(config_.d_model, config_.d_model, false));
 }
 
-void AttentionBase::check_inputs(const Tensor& x, const Tensor& mask,
-                                 const Tensor& pos_emb) const {
-  const std::string who = "attention (" + config_.type + ")";
+void AttentionBase::check_input(const Tensor& x, const Tensor& mask) const {
+  const std::string who = name();
   AG_CHECK(x.dim() == 3 && x.size(2) == config_.d_model, who, ": input ", shape_str(x.shape()),
            " is not [B, T, ", config_.d_model, "]");
   const int64_t B = x.size(0), T = x.size(1);
@@ -63,6 +62,13 @@ void AttentionBase::check_inputs(const Tensor& x, const Tensor& mask,
              who, ": mask ", shape_str(mask.shape()), " is not uint8 [", B, ", 1, ", T,
              "] or [", B, ", ", T, ", ", T, "] for input ", shape_str(x.shape()));
   }
+}
+
+void AttentionBase::check_inputs(const Tensor& x, const Tensor& mask,
+                                 const Tensor& pos_emb) const {
+  check_input(x, mask);
+  const std::string who = name();
+  const int64_t T = x.size(1);
   if (!config_.relative) {
     AG_CHECK(!pos_emb.defined(), who,
              ": absolute positions take no pos_emb, got ", shape_str(pos_emb.shape()));
