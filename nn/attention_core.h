@@ -60,6 +60,7 @@ class AttentionBase : public Attention {
 
   AttentionConfig config_;
   int64_t d_k_;
+  float scale_;  // 1 / sqrt(d_k)
 };
 
 }  // namespace nn
