@@ -9,6 +9,7 @@
 #include "ops/matmul.h"
 #include "ops/norm.h"
 #include "ops/reduce.h"
+#include "ops/rel_shift.h"
 #include "ops/shape.h"
 #include "ops/softmax.h"
 #include "ops/unary.h"

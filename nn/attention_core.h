@@ -1,0 +1,66 @@
+// What the softmax attention variants share: head split/merge, the masked softmax with
+// dropout, and the relative-position (Transformer-XL) term of ESPnet's
+// RelPositionMultiHeadedAttention (rel_pos_type "latest"):
+//   scores = ((q + u) k^T + rel_shift((q + v) p^T)) / sqrt(d_k),   p = heads(linear_pos(pos_emb))
+// with learned biases u = pos_bias_u, v = pos_bias_v [H, d_k]. Absolute positions: q k^T / sqrt(d_k).
+// The 1/sqrt(d_k) is applied to the queries (fewer elements than the scores).
+#pragma once
+#include <memory>
+
+#include "attention.h"
+#include "linear.h"
+
+namespace nn {
+
+// x [B, T, H*d] -> [B, H, T, d]
+Tensor split_heads(const Tensor& x, int64_t heads);
+// x [B, H, T, d] -> [B, T, H*d]
+Tensor merge_heads(const Tensor& x);
+// mask [B, 1, S] or [B, T, S] (1 = may attend) -> [B, 1, 1, S] or [B, 1, T, S], 1 = masked out.
+Tensor masked_out(const Tensor& mask);
+// scores [B, H, T, S] -> weights [B, H, T, S]: softmax over keys; masked keys (mask 0) get
+// exactly 0, so a fully masked row is all zeros (as ESPnet); then dropout in training.
+Tensor attention_weights(const Tensor& scores, const Tensor& mask, float dropout, bool training);
+
+// Base of the variants: config, checks, and the relative-position parameters
+// (linear_pos, pos_bias_u, pos_bias_v) when config.relative.
+class AttentionBase : public Attention {
+ public:
+  const AttentionConfig& config() const { return config_; }
+  int64_t d_k() const { return d_k_; }
+
+  std::shared_ptr<Linear> linear_pos;  // d_model -> d_model, no bias (relative only)
+  Tensor pos_bias_u, pos_bias_v;       // [H, d_k] (relative only)
+
+ protected:
+  explicit AttentionBase(const AttentionConfig& c);
+  // Registers linear_pos, pos_bias_u and pos_bias_v when relative (call after the projections,
+  // as ESPnet registers them).
+  void register_relative();
+  // "attention (mha)", for messages
+  std::string name() const { return "attention (" + config_.type + ")"; }
+  // Checks x [B, T, d_model] and mask [B, 1, T] / [B, T, T] (or undefined); errors name the
+  // variant.
+  void check_input(const Tensor& x, const Tensor& mask) const;
+  // check_input, and pos_emb [1, 2T-1, d_model] defined exactly when relative.
+  void check_inputs(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) const;
+  // q [B, H, T, d_k] -> q / sqrt(d_k)
+  Tensor scaled(const Tensor& q) const;
+  // qs = scaled(q) [B, H, T, d_k] -> the query for the content term: qs + u / sqrt(d_k)
+  // (relative) or qs itself (absolute)
+  Tensor content_query(const Tensor& qs) const;
+  // qs [B, H, T, d_k], pos_emb [1, P, d_model] -> rel_shift((qs + v / sqrt(d_k)) p^T)
+  // [B, H, T, P - T + 1]; relative only.
+  Tensor position_scores(const Tensor& qs, const Tensor& pos_emb) const;
+  // q [B, H, T, d_k], k [B, H, S, d_k] -> scaled scores [B, H, T, S] with the position term.
+  Tensor scores(const Tensor& q, const Tensor& k, const Tensor& pos_emb) const;
+  // Masked softmax + dropout of `scores` [B, H, T, S], applied to v [B, H, S, d_v]
+  // -> [B, H, T, d_v].
+  Tensor attend(const Tensor& scores, const Tensor& mask, const Tensor& v) const;
+
+  AttentionConfig config_;
+  int64_t d_k_;
+  float scale_;  // 1 / sqrt(d_k)
+};
+
+}  // namespace nn

@@ -1,0 +1,19 @@
+// Multi-head attention (ESPnet MultiHeadedAttention / RelPositionMultiHeadedAttention):
+// per-head queries, keys and values from full d_model -> d_model projections.
+// Parameters: linear_q, linear_k, linear_v, linear_out (with bias), plus linear_pos,
+// pos_bias_u, pos_bias_v under relative positions.
+#pragma once
+#include "attention_core.h"
+
+namespace nn {
+
+class MultiHeadAttention : public AttentionBase {
+ public:
+  explicit MultiHeadAttention(const AttentionConfig& c);
+  Tensor forward(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) override;
+  int64_t cache_floats_per_frame() const override { return 2 * config_.d_model; }
+
+  std::shared_ptr<Linear> linear_q, linear_k, linear_v, linear_out;  // d_model -> d_model
+};
+
+}  // namespace nn
