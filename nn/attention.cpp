@@ -1,6 +1,10 @@
 #include "attention.h"
 
+#include "gqa.h"
+#include "linear_attention.h"
 #include "mha.h"
+#include "mla.h"
+#include "mla_simple.h"
 
 namespace nn {
 
@@ -31,7 +35,10 @@ void validate(const AttentionConfig& c) {
 std::shared_ptr<Attention> make_attention(const AttentionConfig& c) {
   validate(c);
   if (c.type == "mha") return std::make_shared<MultiHeadAttention>(c);
-  ag::detail::fail("attention: type '", c.type, "' is not built yet");
+  if (c.type == "mla") return std::make_shared<MultiHeadLatentAttention>(c);
+  if (c.type == "mla_simple") return std::make_shared<SimpleLatentAttention>(c);
+  if (c.type == "gqa") return std::make_shared<GroupedQueryAttention>(c);
+  return std::make_shared<LinearAttention>(c);  // "linear"; validate() rejected the rest
 }
 
 }  // namespace nn

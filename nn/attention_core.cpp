@@ -10,6 +10,15 @@ namespace nn {
 
 using ag::shape_str;
 
+namespace {
+
+// A bias [H, d_k] scaled as the queries and shaped to broadcast over [B, H, T, d_k].
+Tensor head_bias(const Tensor& bias, float scale) {
+  return ag::reshape(ag::mul(bias, scale), {bias.size(0), 1, bias.size(1)});  // [H, 1, d_k]
+}
+
+}  // namespace
+
 Tensor split_heads(const Tensor& x, int64_t heads) {
   const int64_t B = x.size(0), T = x.size(1), d = x.size(2) / heads;
   return ag::permute(ag::reshape(x, {B, T, heads, d}), {0, 2, 1, 3});  // [B, H, T, d]
@@ -40,6 +49,7 @@ Tensor attention_weights(const Tensor& scores, const Tensor& mask, float dropout
 AttentionBase::AttentionBase(const AttentionConfig& c) : config_(c) {
   validate(c);
   d_k_ = c.d_model / c.num_heads;
+  scale_ = 1.0f / std::sqrt(static_cast<float>(d_k_));
 }
 
 void AttentionBase::register_relative() {
@@ -51,9 +61,8 @@ void AttentionBase::register_relative() {
       "linear_pos", std::make_shared<Linear>(config_.d_model, config_.d_model, false));
 }
 
-void AttentionBase::check_inputs(const Tensor& x, const Tensor& mask,
-                                 const Tensor& pos_emb) const {
-  const std::string who = "attention (" + config_.type + ")";
+void AttentionBase::check_input(const Tensor& x, const Tensor& mask) const {
+  const std::string who = name();
   AG_CHECK(x.dim() == 3 && x.size(2) == config_.d_model, who, ": input ", shape_str(x.shape()),
            " is not [B, T, ", config_.d_model, "]");
   const int64_t B = x.size(0), T = x.size(1);
@@ -63,6 +72,13 @@ void AttentionBase::check_inputs(const Tensor& x, const Tensor& mask,
              who, ": mask ", shape_str(mask.shape()), " is not uint8 [", B, ", 1, ", T,
              "] or [", B, ", ", T, ", ", T, "] for input ", shape_str(x.shape()));
   }
+}
+
+void AttentionBase::check_inputs(const Tensor& x, const Tensor& mask,
+                                 const Tensor& pos_emb) const {
+  check_input(x, mask);
+  const std::string who = name();
+  const int64_t T = x.size(1);
   if (!config_.relative) {
     AG_CHECK(!pos_emb.defined(), who,
              ": absolute positions take no pos_emb, got ", shape_str(pos_emb.shape()));
@@ -76,18 +92,11 @@ void AttentionBase::check_inputs(const Tensor& x, const Tensor& mask,
            config_.d_model, "] for input ", shape_str(x.shape()));
 }
 
-Tensor AttentionBase::scaled(const Tensor& q) const {
-  return ag::mul(q, 1.0f / std::sqrt(static_cast<float>(d_k_)));
-}
-
-// A bias [H, d_k] scaled as the queries and shaped to broadcast over [B, H, T, d_k].
-static Tensor head_bias(const Tensor& bias, float scale) {
-  return ag::reshape(ag::mul(bias, scale), {bias.size(0), 1, bias.size(1)});  // [H, 1, d_k]
-}
+Tensor AttentionBase::scaled(const Tensor& q) const { return ag::mul(q, scale_); }
 
 Tensor AttentionBase::content_query(const Tensor& qs) const {
   if (!config_.relative) return qs;
-  return ag::add(qs, head_bias(pos_bias_u, 1.0f / std::sqrt(static_cast<float>(d_k_))));
+  return ag::add(qs, head_bias(pos_bias_u, scale_));
 }
 
 Tensor AttentionBase::position_scores(const Tensor& qs, const Tensor& pos_emb) const {
@@ -95,7 +104,7 @@ Tensor AttentionBase::position_scores(const Tensor& qs, const Tensor& pos_emb) c
   Tensor p = split_heads(linear_pos->forward(pos_emb), H);  // [1, H, P, d_k]
   // Broadcast over the batch up front: one regular batched GEMM instead of B*H single ones.
   p = ag::broadcast_to(p, {B, H, P, d_k_});                  // [B, H, P, d_k]
-  Tensor qv = ag::add(qs, head_bias(pos_bias_v, 1.0f / std::sqrt(static_cast<float>(d_k_))));
+  Tensor qv = ag::add(qs, head_bias(pos_bias_v, scale_));
   return ag::rel_shift(ag::matmul(qv, p, false, true));      // [B, H, T, P - T + 1]
 }
 

@@ -37,8 +37,12 @@ class AttentionBase : public Attention {
   // Registers linear_pos, pos_bias_u and pos_bias_v when relative (call after the projections,
   // as ESPnet registers them).
   void register_relative();
-  // Checks x [B, T, d_model], mask [B, 1, T] / [B, T, T] (or undefined) and pos_emb
-  // [1, 2T-1, d_model] (defined exactly when relative); errors name the variant.
+  // "attention (mha)", for messages
+  std::string name() const { return "attention (" + config_.type + ")"; }
+  // Checks x [B, T, d_model] and mask [B, 1, T] / [B, T, T] (or undefined); errors name the
+  // variant.
+  void check_input(const Tensor& x, const Tensor& mask) const;
+  // check_input, and pos_emb [1, 2T-1, d_model] defined exactly when relative.
   void check_inputs(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) const;
   // q [B, H, T, d_k] -> q / sqrt(d_k)
   Tensor scaled(const Tensor& q) const;
@@ -56,6 +60,7 @@ class AttentionBase : public Attention {
 
   AttentionConfig config_;
   int64_t d_k_;
+  float scale_;  // 1 / sqrt(d_k)
 };
 
 }  // namespace nn

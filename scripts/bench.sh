@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
 /usr/bin/python3 bench/core.py
+/usr/bin/python3 bench/attention.py

@@ -40,16 +40,19 @@ Tensor matmul_raw(const Tensor& a, const Tensor& b, bool ta, bool tb) {
          plan.stride_b[0] * sb, 0.0f, c.data(), M * N, count);
     return c;
   }
-  for (int64_t i = 0; i < count; ++i) {  // irregular broadcasting: one product at a time
+  // Irregular broadcasting: one strided-batched call per index of the outer plan dims.
+  const int last = plan.ndim - 1;
+  const int64_t inner = plan.shape[last], outer = count / inner;
+  for (int64_t i = 0; i < outer; ++i) {
     int64_t oa = 0, ob = 0, rem = i;
-    for (int d = plan.ndim - 1; d >= 0; --d) {
+    for (int d = last - 1; d >= 0; --d) {
       int64_t k = rem % plan.shape[d];
       rem /= plan.shape[d];
       oa += k * plan.stride_a[d];
       ob += k * plan.stride_b[d];
     }
-    gemm(ta, tb, M, N, K, 1.0f, a.data() + oa * sa, 0, b.data() + ob * sb, 0, 0.0f,
-         c.data() + i * M * N, 0, 1);
+    gemm(ta, tb, M, N, K, 1.0f, a.data() + oa * sa, plan.stride_a[last] * sa, b.data() + ob * sb,
+         plan.stride_b[last] * sb, 0.0f, c.data() + i * inner * M * N, M * N, inner);
   }
   return c;
 }

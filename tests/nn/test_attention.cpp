@@ -14,17 +14,26 @@ using testing::check_gradients;
 
 namespace {
 
-const std::vector<std::string> kTypes = {"mha"};
+const std::vector<std::string> kTypes = {"mha", "mla", "mla_simple", "gqa", "linear"};
 
+// Every variant, absolute and relative; also MLA with a low-rank query and GQA with 2 of 4
+// key/value heads.
 std::vector<AttentionConfig> all_configs(int64_t d = 8, int64_t heads = 2) {
   std::vector<AttentionConfig> out;
-  for (const auto& t : kTypes)
-    for (bool rel : {false, true}) out.push_back(config(t, rel, d, heads));
+  for (bool rel : {false, true}) {
+    for (const auto& t : kTypes) out.push_back(config(t, rel, d, heads));
+    out.push_back(config("mla", rel, d, heads));
+    out.back().q_latent_dim = 3;
+    out.push_back(config("gqa", rel, d, 4));
+    out.back().num_kv_heads = 2;
+  }
   return out;
 }
 
 std::string name_of(const AttentionConfig& c) {
-  return c.type + (c.relative ? " (relative)" : " (absolute)");
+  return c.type + (c.relative ? " (relative)" : " (absolute)") + " H " +
+         std::to_string(c.num_heads) + " kv " + std::to_string(c.num_kv_heads) + " q_latent " +
+         std::to_string(c.q_latent_dim);
 }
 
 int64_t expected_parameters(const AttentionConfig& c) {
@@ -164,11 +173,14 @@ BOOST_AUTO_TEST_CASE(gradients_of_inputs_and_parameters) {
   for (const auto& c : all_configs()) {
     BOOST_TEST_CONTEXT(name_of(c)) {
       auto m = nn::make_attention(c);
-      std::vector<Tensor> inputs(c.relative ? 2 : 1);
+      // pos_emb is an input where it is used (linear attention ignores it).
+      const bool uses_pos = c.relative && c.type != "linear";
+      std::vector<Tensor> inputs(uses_pos ? 2 : 1);
       inputs[0] = ag::normal({2, T, c.d_model});
-      if (c.relative) inputs[1] = pos_emb_for(c, T);
+      if (uses_pos) inputs[1] = pos_emb_for(c, T);
+      Tensor unused_pos = uses_pos ? Tensor() : pos_emb_for(c, T);
       check_gradients(
-          [&](auto& in) { return m->forward(in[0], mask, c.relative ? in[1] : Tensor()); },
+          [&](auto& in) { return m->forward(in[0], mask, uses_pos ? in[1] : unused_pos); },
           inputs);
       // A few parameters: the first, the output projection, and the position ones.
       std::vector<std::string> names = {m->named_parameters().front().first, "linear_out.weight"};
@@ -177,7 +189,7 @@ BOOST_AUTO_TEST_CASE(gradients_of_inputs_and_parameters) {
       std::vector<Tensor> params;
       for (const auto& n : names) params.push_back(find_parameter(*m, n));
       Tensor x = ag::normal({2, T, c.d_model}), pos = pos_emb_for(c, T);
-      for (Tensor& p : params) p.set_grad(Tensor());
+      m->zero_grad();  // drop what the first check accumulated
       check_gradients([&](auto&) { return m->forward(x, mask, pos); }, params);
     }
   }
@@ -242,9 +254,18 @@ BOOST_AUTO_TEST_CASE(dropout_only_in_training) {
 }
 
 BOOST_AUTO_TEST_CASE(cache_floats_by_formula) {
-  AttentionConfig c = config("mha", true, 16, 4);
-  BOOST_CHECK_EQUAL(nn::make_attention(c)->cache_floats_per_frame(), 32);
-  BOOST_CHECK_EQUAL(nn::make_attention(c)->cache_floats_fixed(), 0);
+  // d_model 16, 4 heads (d_k 4), latent 6, 2 key/value heads.
+  auto cache = [](const std::string& type) {
+    AttentionConfig c = config(type, true, 16, 4);
+    if (type == "gqa") c.num_kv_heads = 2;
+    auto m = nn::make_attention(c);
+    return std::make_pair(m->cache_floats_per_frame(), m->cache_floats_fixed());
+  };
+  BOOST_CHECK(cache("mha") == std::make_pair(int64_t{32}, int64_t{0}));              // 2 d
+  BOOST_CHECK(cache("gqa") == std::make_pair(int64_t{16}, int64_t{0}));              // 2 d G/H
+  BOOST_CHECK(cache("mla") == std::make_pair(int64_t{6}, int64_t{0}));               // latent
+  BOOST_CHECK(cache("mla_simple") == std::make_pair(int64_t{6}, int64_t{0}));        // latent
+  BOOST_CHECK(cache("linear") == std::make_pair(int64_t{0}, int64_t{4 * (16 + 4)}));  // H(d_k^2+d_k)
 }
 
 BOOST_AUTO_TEST_CASE(bad_inputs_are_named) {

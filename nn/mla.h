@@ -1,0 +1,56 @@
+// Multi-head latent attention (DeepSeek-V2), without RoPE: positions come from the
+// relative-position term (relative configs) or from the input (absolute).
+//
+// Keys and values come from one shared latent c = x W_dkv^T [B, T, latent_dim] through
+// per-head up-projections: k_h = c W_uk_h^T + b_uk_h, v_h = c W_uv_h^T + b_uv_h, with
+// W_uk, W_uv [H*d_k, latent_dim] viewed as H blocks [d_k, latent_dim]. With q_latent_dim > 0
+// the query is low rank too: q = (x W_dq^T) W_uq^T + b_uq.
+// Parameters: linear_q (or linear_dq without bias + linear_uq), linear_dkv (no bias),
+// linear_uk, linear_uv, linear_out, plus the relative-position ones when relative.
+//
+// Absorbed form (set_absorb(true); for inference and streaming, where the cache holds c):
+// W_uk is folded into the query and W_uv into the output projection, so keys and values are
+// never formed:
+//   scores_h = q~_h c^T (+ position term),  q~_h = (q_h + u_h) W_uk_h / sqrt(d_k)   [T, L]
+//   out      = sum_h (A_h c) (W_o_h W_uv_h)^T + sum_h rowsum(A_h) (W_o_h b_uv_h) + b_o
+// where W_o_h [d, d_k] is head h's block of linear_out's columns. The key bias adds
+// (q_h + u_h) . b_uk_h / sqrt(d_k), a constant per query row, which softmax cancels, so it is
+// dropped exactly. The value bias reaches the output through the row sums of the weights (1,
+// or 0 for a fully masked row; dropout changes them in training), which are kept exactly.
+#pragma once
+#include "attention_core.h"
+
+namespace nn {
+
+class MultiHeadLatentAttention : public AttentionBase {
+ public:
+  explicit MultiHeadLatentAttention(const AttentionConfig& c);
+  Tensor forward(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) override;
+  int64_t cache_floats_per_frame() const override { return config_.latent_dim; }
+
+  // Uses the absorbed form from now on (true) or the plain one (false, the default).
+  void set_absorb(bool on) { absorb_ = on; }
+  bool absorb() const { return absorb_; }
+  // x [B, T, d_model] -> the shared key/value latent c [B, T, latent_dim]
+  Tensor latent(const Tensor& x) const { return linear_dkv->forward(x); }
+
+  std::shared_ptr<Linear> linear_q;              // d -> d (q_latent_dim == 0)
+  std::shared_ptr<Linear> linear_dq, linear_uq;  // d -> q_latent (no bias) -> d (q_latent_dim > 0)
+  std::shared_ptr<Linear> linear_dkv;            // d -> latent, no bias
+  std::shared_ptr<Linear> linear_uk, linear_uv;  // latent -> H*d_k
+  std::shared_ptr<Linear> linear_out;            // d -> d
+
+ private:
+  // x [B, T, d] -> q [B, H, T, d_k]
+  Tensor query(const Tensor& x) const;
+  // The plain form from q [B, H, T, d_k] and c [B, T, L] -> heads [B, H, T, d_k]
+  Tensor plain_heads(const Tensor& q, const Tensor& c, const Tensor& mask,
+                     const Tensor& pos_emb) const;
+  // The absorbed form -> [B, T, d_model]
+  Tensor absorbed(const Tensor& q, const Tensor& c, const Tensor& mask,
+                  const Tensor& pos_emb) const;
+
+  bool absorb_ = false;
+};
+
+}  // namespace nn
