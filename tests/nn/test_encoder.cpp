@@ -84,6 +84,27 @@ BOOST_AUTO_TEST_CASE(shapes_lengths_and_parameter_counts) {
   BOOST_CHECK_EQUAL(enc.cache_floats_fixed(), 0);
 }
 
+BOOST_AUTO_TEST_CASE(cache_floats_per_attention_type) {
+  // Per frame, per layer: mha 2d, gqa 2d * kv_heads / heads, mla and mla_simple latent_dim,
+  // linear none (its state is fixed-size).
+  const std::vector<std::pair<std::string, int64_t>> per_frame = {
+      {"mha", 2 * d}, {"gqa", 2 * d / 2}, {"mla", 5}, {"mla_simple", 5}, {"linear", 0}};
+  for (auto& [type, floats] : per_frame) {
+    BOOST_TEST_CONTEXT(type) {
+      nn::EncoderConfig c = small_config("conformer");
+      c.num_layers = 3;
+      c.attention.type = type;
+      c.attention.num_kv_heads = type == "gqa" ? 1 : 0;
+      c.attention.latent_dim = type.rfind("mla", 0) == 0 ? 5 : 0;
+      nn::Encoder enc(c);
+      BOOST_CHECK_EQUAL(enc.cache_floats_per_frame(), 3 * floats);
+      const int64_t fixed = nn::make_attention(nn::layer_attention_config(c))->cache_floats_fixed();
+      BOOST_CHECK_EQUAL(enc.cache_floats_fixed(), 3 * fixed);
+      BOOST_CHECK_EQUAL(fixed > 0, type == "linear");
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(branchformer_parameter_count) {
   nn::EncoderConfig c = small_config("branchformer", false);
   nn::Encoder enc(c);
