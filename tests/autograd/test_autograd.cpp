@@ -102,6 +102,22 @@ BOOST_AUTO_TEST_CASE(no_grad_guard_and_detach) {
   check_error([&] { sum(d).backward(); }, "backward: the tensor does not require grad");
 }
 
+BOOST_AUTO_TEST_CASE(grad_mode_guard_sets_and_restores) {
+  Tensor x = ones({2}).set_requires_grad(true);
+  NoGradGuard outer;
+  {
+    GradModeGuard on(true);
+    BOOST_CHECK(grad_enabled());
+    BOOST_CHECK(mul(x, 2.0f).requires_grad());
+    {
+      GradModeGuard off(false);
+      BOOST_CHECK(!grad_enabled());
+    }
+    BOOST_CHECK(grad_enabled());
+  }
+  BOOST_CHECK(!grad_enabled());
+}
+
 BOOST_AUTO_TEST_CASE(backward_errors) {
   Tensor x = ones({2, 2}).set_requires_grad(true);
   Tensor y = mul(x, 3.0f);
