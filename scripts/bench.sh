@@ -7,3 +7,4 @@ bash scripts/install-deps.sh
 bash scripts/build.sh
 /usr/bin/python3 bench/core.py
 /usr/bin/python3 bench/attention.py
+/usr/bin/python3 bench/conformer.py
