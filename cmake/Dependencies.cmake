@@ -9,6 +9,7 @@ macro(latentasr_require found what package)
 endmacro()
 
 find_package(OpenMP)
+find_package(Threads REQUIRED)
 latentasr_require(OpenMP_CXX_FOUND "OpenMP" "g++ (build-essential)")
 
 # OpenBLAS, the OpenMP build: its threads are OpenMP's, shared with our kernels.
@@ -45,3 +46,36 @@ latentasr_require(nlohmann_json_FOUND "nlohmann-json" "nlohmann-json3-dev")
 
 find_package(yaml-cpp QUIET)
 latentasr_require(yaml-cpp_FOUND "yaml-cpp" "libyaml-cpp-dev")
+
+# Speech: audio files, resampling, FFT, tokenizers, command lines.
+find_path(SNDFILE_INCLUDE_DIR sndfile.h)
+find_library(SNDFILE_LIBRARY sndfile)
+if(SNDFILE_INCLUDE_DIR AND SNDFILE_LIBRARY)
+  set(SNDFILE_FOUND TRUE)
+endif()
+latentasr_require(SNDFILE_FOUND "libsndfile" "libsndfile1-dev")
+
+find_path(SOXR_INCLUDE_DIR soxr.h)
+find_library(SOXR_LIBRARY soxr)
+if(SOXR_INCLUDE_DIR AND SOXR_LIBRARY)
+  set(SOXR_FOUND TRUE)
+endif()
+latentasr_require(SOXR_FOUND "libsoxr" "libsoxr-dev")
+
+find_path(FFTW_INCLUDE_DIR fftw3.h)
+find_library(FFTWF_LIBRARY fftw3f)
+if(FFTW_INCLUDE_DIR AND FFTWF_LIBRARY)
+  set(FFTW_FOUND TRUE)
+endif()
+latentasr_require(FFTW_FOUND "FFTW (single precision)" "libfftw3-dev")
+
+find_path(SENTENCEPIECE_INCLUDE_DIR sentencepiece_processor.h)
+find_library(SENTENCEPIECE_LIBRARY sentencepiece)
+find_library(SENTENCEPIECE_TRAIN_LIBRARY sentencepiece_train)
+if(SENTENCEPIECE_INCLUDE_DIR AND SENTENCEPIECE_LIBRARY AND SENTENCEPIECE_TRAIN_LIBRARY)
+  set(SENTENCEPIECE_FOUND TRUE)
+endif()
+latentasr_require(SENTENCEPIECE_FOUND "sentencepiece" "libsentencepiece-dev")
+
+find_package(CLI11 QUIET)
+latentasr_require(CLI11_FOUND "CLI11" "libcli11-dev")

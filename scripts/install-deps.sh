@@ -12,7 +12,7 @@ packages=(
   libsndfile1-dev libsoxr-dev libfftw3-dev  # audio I/O, resampling, FFT
   libsentencepiece-dev sentencepiece        # BPE / unigram tokenizers
   nlohmann-json3-dev libcli11-dev           # JSON (safetensors headers, manifests), CLI
-  gnuplot-nox sctk sox                      # curves, NIST sclite, test fixtures
+  gnuplot-nox sctk sox espeak-ng            # curves, NIST sclite, test fixtures
   python3 python3-numpy python3-torch python3-torchaudio  # reference + speed peer
 )
 

@@ -1,0 +1,28 @@
+// Global cepstral mean and variance normalization: statistics over the training set,
+// computed by asr-prepare, stored as JSON in the data folder, applied when loading.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "autograd/tensor.h"
+
+namespace asr {
+
+class Cmvn {
+ public:
+  // Accumulates feats [T, F].
+  void add(const ag::Tensor& feats);
+  // (x - mean) / std per bin; feats [T, F] -> new tensor.
+  ag::Tensor apply(const ag::Tensor& feats) const;
+  int64_t frames() const { return frames_; }
+  std::vector<float> mean() const;
+  std::vector<float> stddev() const;  // floored at 1e-5
+  void save(const std::string& path) const;  // atomic JSON {"frames", "sum", "sum_sq"}
+  static Cmvn load(const std::string& path);  // throws naming the file
+
+ private:
+  std::vector<double> sum_, sum_sq_;
+  int64_t frames_ = 0;
+};
+
+}  // namespace asr

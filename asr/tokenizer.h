@@ -1,0 +1,42 @@
+// Tokenizers: characters (letters, apostrophe, space) or a sentencepiece BPE/unigram model
+// trained on the training transcripts. Id 0 is the CTC blank in every tokenizer; ids from 1
+// are tokens. text -> encode -> decode gives the text back (after normalization: upper case,
+// single spaces, trimmed).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autograd/error.h"
+
+namespace asr {
+
+// Text a tokenizer cannot represent; the message names the character or word.
+struct TokenizerError : ag::Error {
+  using ag::Error::Error;
+};
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+  virtual std::vector<int64_t> encode(const std::string& text) const = 0;
+  virtual std::string decode(const std::vector<int64_t>& ids) const = 0;
+  virtual int64_t vocab_size() const = 0;  // counts the blank
+  virtual std::string piece(int64_t id) const = 0;
+};
+
+// Upper case, characters outside A-Z ' and space kept (encode refuses them), runs of
+// whitespace collapsed, trimmed.
+std::string normalize_text(const std::string& text);
+
+// type: char | bpe | unigram. Trains on `texts` (vocab_size ignored for char) and writes the
+// model into `dir` (tokenizer.json for char; tokenizer.model + tokenizer.json for
+// sentencepiece), returning it loaded.
+std::unique_ptr<Tokenizer> train_tokenizer(const std::string& type,
+                                           const std::vector<std::string>& texts,
+                                           int64_t vocab_size, const std::string& dir);
+// Loads what train_tokenizer wrote; throws naming the file when missing or corrupt.
+std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir);
+
+}  // namespace asr
