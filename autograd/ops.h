@@ -4,6 +4,7 @@
 #include "copy.h"
 #include "ops/binary.h"
 #include "ops/conv.h"
+#include "ops/ctc.h"
 #include "ops/dropout.h"
 #include "ops/index.h"
 #include "ops/matmul.h"
