@@ -1,0 +1,45 @@
+// Training checkpoints: the model as safetensors with the full YAML config and the step in
+// `__metadata__`, the optimizer state (and the trainer's position: epoch, batch, RNG) in a
+// second file beside it. Both written atomically (temp file, then rename).
+//
+//   <dir>/step_<N>.safetensors         model (loads into PyTorch by name)
+//   <dir>/step_<N>.optim.safetensors   optimizer moments + step, trainer state in metadata
+#pragma once
+#include <string>
+#include <vector>
+
+#include "nn/module.h"
+#include "nn/optim.h"
+
+namespace asr {
+
+struct TrainerState {
+  int64_t step = 0;              // optimizer steps done
+  int64_t epoch = 0;             // current epoch (0-based)
+  int64_t batch_in_epoch = 0;    // batches of this epoch already consumed
+  std::string rng;               // ag::default_generator() state
+  double dev_loss = 0, dev_wer = -1;  // last validation (-1: none yet)
+};
+
+// Writes model + optimizer files for `state.step` into `dir`; returns the model file path.
+std::string save_checkpoint(const std::string& dir, const nn::Module& model,
+                            const nn::Optimizer* optimizer, const std::string& config_yaml,
+                            const TrainerState& state);
+
+struct LoadedCheckpoint {
+  nn::SafetensorsFile model;          // tensors + metadata ("config", "step", ...)
+  std::string config_yaml;            // metadata "config" ("" when absent)
+  TrainerState state;                 // from the optimizer file when present, else step only
+  nn::NamedTensors optimizer;         // empty when there is no optimizer file
+};
+// Reads a model file and, when present, its optimizer file. Throws naming the file.
+LoadedCheckpoint read_checkpoint(const std::string& model_path);
+
+// The optimizer file that belongs to a model file.
+std::string optimizer_path(const std::string& model_path);
+
+// Mean of the float tensors of several model files with identical names and shapes (integer
+// tensors are taken from the last file); metadata from the last file. ESPnet's averaging.
+nn::SafetensorsFile average_checkpoints(const std::vector<std::string>& model_paths);
+
+}  // namespace asr
