@@ -18,7 +18,7 @@ using asr::TokenizerError;
 
 namespace {
 
-const fs::path kAn4 = fs::path(LATENTASR_SOURCE_DIR) / ".." / "shared" / "data" / "an4";
+const fs::path kAn4 = (fs::path(LATENTASR_SOURCE_DIR) / ".." / "shared" / "data" / "an4").lexically_normal();
 
 // Transcripts of an AN4 split, read from its <speaker>-<chapter>.trans.txt files
 // (lines "<id> <TEXT>"), in sorted file order.
