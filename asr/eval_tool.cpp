@@ -1,0 +1,102 @@
+#include "eval_tool.h"
+
+#include <omp.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include "checkpoint.h"
+#include "config.h"
+#include "evaluate.h"
+#include "manifest.h"
+#include "nn/safetensors.h"
+#include "prepare.h"
+
+namespace asr {
+namespace fs = std::filesystem;
+
+std::string manifest_for(const std::string& data) {
+  if (fs::is_regular_file(data)) return data;
+  if (fs::exists(data + ".jsonl")) return data + ".jsonl";
+  if (fs::is_directory(data) && fs::exists(data + "/dev.jsonl")) return data + "/dev.jsonl";
+  ag::detail::fail("asr-eval: no data at '", data,
+                   "' (expected a manifest .jsonl, a split DIR/dev with DIR/dev.jsonl, or a data "
+                   "folder with dev.jsonl)");
+}
+
+nlohmann::json run_eval(const EvalToolOptions& o) {
+  if (o.threads > 0) omp_set_num_threads(static_cast<int>(o.threads));
+  std::string manifest = manifest_for(o.data);
+  AG_CHECK(fs::exists(o.checkpoint), "asr-eval: checkpoint ", o.checkpoint, " not found");
+  LoadedCheckpoint ckpt = read_checkpoint(o.checkpoint);
+  AG_CHECK(!ckpt.config_yaml.empty(), "asr-eval: ", o.checkpoint,
+           " carries no config in its metadata (not written by asr-train?)");
+  Config cfg = parse_config(ckpt.config_yaml, o.checkpoint + " (embedded config)");
+  DataFolder folder{fs::path(cfg.data.train).parent_path().string()};
+  std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(folder.tokenizer());
+  CtcModel model(cfg.model, tokenizer->vocab_size());
+  try {
+    model.load_state_dict(ckpt.model.tensors);
+  } catch (const ag::Error& e) {
+    throw ag::Error(o.checkpoint + ": " + e.what());
+  }
+  std::optional<Cmvn> cmvn;
+  if (cfg.data.cmvn) cmvn = Cmvn::load(folder.cmvn());
+  std::vector<Utterance> utts = read_manifest(manifest);
+  AG_CHECK(!utts.empty(), "asr-eval: ", manifest, " holds no utterances");
+  Loader loader(utts, *tokenizer, cmvn, cfg.data, false, static_cast<uint64_t>(cfg.seed));
+  EvalReport r = evaluate(model, loader, *tokenizer, {o.beam_size, o.chunk_size, o.left_chunks});
+  AG_CHECK(r.utterances > 0, "asr-eval: every utterance of ", manifest, " was skipped\n",
+           loader.skips().summary());
+
+  nlohmann::json j = {{"wer", r.words.rate()}, {"cer", r.chars.rate()}, {"sub", r.words.sub},
+                      {"del", r.words.del}, {"ins", r.words.ins}, {"ref_words", r.words.ref},
+                      {"ref_chars", r.chars.ref}, {"utterances", r.utterances},
+                      {"skipped", loader.skips().total()}, {"rtf", r.rtf()}, {"loss", r.loss},
+                      {"params", model.num_parameters()},
+                      {"kv_cache_bytes_per_frame", model.encoder->cache_floats_per_frame() * 4},
+                      {"kv_cache_bytes_fixed", model.encoder->cache_floats_fixed() * 4},
+                      {"attention", cfg.model.attention.type}, {"encoder", cfg.model.type},
+                      {"checkpoint", o.checkpoint}, {"data", manifest}, {"beam", o.beam_size},
+                      {"chunk_size", o.chunk_size}};
+  if (!o.out.empty()) {
+    fs::create_directories(o.out);
+    std::string ref, hyp, results;
+    for (const auto& u : r.results) {
+      ref += trn_line(u.ref, u.key);
+      hyp += trn_line(u.hyp, u.key);
+      results += u.key + "\tref: " + u.ref + "\n" + u.key + "\thyp: " + u.hyp + "\n" + u.key +
+                 "\terrors: " + std::to_string(u.words.errors()) + "/" + std::to_string(u.words.ref) +
+                 " words\n";
+    }
+    nn::write_file_atomic(o.out + "/ref.trn", ref);
+    nn::write_file_atomic(o.out + "/hyp.trn", hyp);
+    nn::write_file_atomic(o.out + "/results.txt", results);
+    nn::write_file_atomic(o.out + "/eval.json", j.dump(2) + "\n");
+  }
+  return j;
+}
+
+std::string compare_table(const std::vector<std::string>& entries) {
+  std::ostringstream os;
+  os << "| experiment | encoder | attention | params | WER % | CER % | RTF | KV bytes/frame |\n"
+     << "|---|---|---|---|---|---|---|---|\n";
+  for (const auto& e : entries) {
+    std::string path = fs::is_directory(e) ? e + "/eval.json" : e;
+    std::ifstream in(path);
+    AG_CHECK(in.good(), "asr-eval --compare: ", path, " not found (run asr-eval --out first)");
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+    AG_CHECK(!j.is_discarded() && j.contains("wer"), "asr-eval --compare: ", path,
+             " is not an eval.json");
+    os << std::fixed << "| " << e << " | " << j.value("encoder", "?") << " | "
+       << j.value("attention", "?") << " | " << j.value("params", int64_t{0}) << " | "
+       << std::setprecision(2) << 100 * j.value("wer", 0.0) << " | " << 100 * j.value("cer", 0.0)
+       << " | " << std::setprecision(3) << j.value("rtf", 0.0) << " | "
+       << j.value("kv_cache_bytes_per_frame", int64_t{0}) << " |\n";
+  }
+  return os.str();
+}
+
+}  // namespace asr

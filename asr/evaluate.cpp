@@ -1,0 +1,43 @@
+#include "evaluate.h"
+
+#include <chrono>
+
+#include "autograd/ops.h"
+#include "ctc_decode.h"
+
+namespace asr {
+
+EvalReport evaluate(CtcModel& model, Loader& loader, const Tokenizer& tokenizer,
+                    const EvalOptions& opt) {
+  const bool was_training = model.is_training();
+  model.eval();
+  ag::NoGradGuard no_grad;
+  EvalReport r;
+  int64_t feasible = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  loader.start_epoch(0);
+  while (std::optional<Batch> batch = loader.next()) {
+    nn::EncoderOutput out = model.logits(batch->feats, batch->lengths, opt.chunk_size, opt.left_chunks);
+    ag::CtcResult ctc = ag::ctc_loss(out.out, out.lengths, batch->targets);
+    for (int64_t b = 0; b < batch->size(); ++b)
+      if (ctc.feasible[b]) r.loss += ctc.nll.at({b}), ++feasible;
+    ag::Tensor log_probs = ag::log_softmax(out.out, -1);
+    std::vector<std::vector<int64_t>> hyps = ctc_decode(log_probs, out.lengths, opt.beam_size);
+    for (int64_t b = 0; b < batch->size(); ++b) {
+      UtteranceResult u{batch->keys[b], batch->texts[b], tokenizer.decode(hyps[b]), {}, {}};
+      u.words = word_errors(u.ref, u.hyp);
+      u.chars = char_errors(u.ref, u.hyp);
+      r.words += u.words;
+      r.chars += u.chars;
+      r.audio_seconds += static_cast<double>(batch->lengths[b]) * 0.01;
+      r.results.push_back(std::move(u));
+    }
+  }
+  r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.utterances = static_cast<int64_t>(r.results.size());
+  r.loss = feasible ? r.loss / static_cast<double>(feasible) : 0;
+  model.train(was_training);
+  return r;
+}
+
+}  // namespace asr

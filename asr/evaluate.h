@@ -1,0 +1,39 @@
+// Evaluation of a CTC model over a data set: loss, decoding, word and character errors,
+// per-utterance results and the real-time factor.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "ctc_model.h"
+#include "loader.h"
+#include "tokenizer.h"
+#include "wer.h"
+
+namespace asr {
+
+struct UtteranceResult {
+  std::string key, ref, hyp;
+  ErrorCounts words, chars;
+};
+
+struct EvalReport {
+  ErrorCounts words, chars;
+  double loss = 0;            // CTC loss per utterance (feasible ones)
+  int64_t utterances = 0;
+  double audio_seconds = 0;   // from the feature frames (10 ms each)
+  double wall_seconds = 0;    // features (waited for), forward and decoding
+  std::vector<UtteranceResult> results;  // in data order
+  double rtf() const { return audio_seconds > 0 ? wall_seconds / audio_seconds : 0; }
+};
+
+struct EvalOptions {
+  int beam_size = 1;          // 1: greedy
+  int64_t chunk_size = 0;     // encoder chunks (0: full context)
+  int64_t left_chunks = -1;
+};
+
+// Runs the model in eval mode over one epoch of `loader` (restoring the training flag after).
+EvalReport evaluate(CtcModel& model, Loader& loader, const Tokenizer& tokenizer,
+                    const EvalOptions& opt = EvalOptions());
+
+}  // namespace asr

@@ -1,0 +1,49 @@
+// asr-eval --checkpoint CKPT --data DIR|MANIFEST [--beam N] [--out DIR] [--json]
+// asr-eval --compare D1 D2 ...
+#include <CLI/CLI.hpp>
+#include <iomanip>
+#include <iostream>
+
+#include "asr/eval_tool.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Decodes a data set with a CTC checkpoint and reports WER, CER, RTF and the KV cache."};
+  asr::EvalToolOptions o;
+  bool json = false;
+  std::vector<std::string> compare;
+  app.add_option("--checkpoint", o.checkpoint, "model file written by asr-train");
+  app.add_option("--data", o.data, "manifest (.jsonl), split DIR/dev, or data folder");
+  app.add_option("--beam", o.beam_size, "CTC prefix beam size (1: greedy)")->check(CLI::PositiveNumber);
+  app.add_option("--out", o.out, "folder for ref.trn, hyp.trn, results.txt, eval.json");
+  app.add_option("--chunk", o.chunk_size, "encoder frames per chunk (0: full context)");
+  app.add_option("--left-chunks", o.left_chunks, "chunks of history (-1: all)");
+  app.add_option("--threads", o.threads, "CPU threads (0: all cores)");
+  app.add_flag("--json", json, "print the summary as one JSON object");
+  app.add_option("--compare", compare, "experiments (folders with eval.json) to tabulate");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (!compare.empty()) {
+      std::cout << asr::compare_table(compare);
+      return 0;
+    }
+    if (o.checkpoint.empty() || o.data.empty()) {
+      std::cerr << "asr-eval: --checkpoint and --data are required (or --compare)\n";
+      return 2;
+    }
+    nlohmann::json j = asr::run_eval(o);
+    if (json) {
+      std::cout << j.dump() << "\n";
+    } else {
+      std::cout << std::fixed << std::setprecision(2) << "WER " << 100 * j["wer"].get<double>()
+                << "% (sub " << j["sub"] << ", del " << j["del"] << ", ins " << j["ins"] << " of "
+                << j["ref_words"] << " words)  CER " << 100 * j["cer"].get<double>() << "%  "
+                << j["utterances"] << " utterances  RTF " << std::setprecision(3)
+                << j["rtf"].get<double>() << "  params " << j["params"] << "  KV cache "
+                << j["kv_cache_bytes_per_frame"] << " bytes/frame\n";
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "asr-eval: " << e.what() << "\n";
+    return 1;
+  }
+}
