@@ -30,7 +30,8 @@ std::vector<Utterance> read_librispeech(const std::string& split_dir, SkipCounts
 
 // TED-LIUM release 2/3: split_dir/sph/<talk>.sph and split_dir/stm/<talk>.stm ("talk channel
 // speaker start end [<label>] text" per line). One utterance per stm segment; segments marked
-// ignore_time_segment_in_scoring, or ending past the audio, are skipped. Text as
+// ignore_time_segment_in_scoring are skipped, and so are those ending more than
+// kMaxSegmentOvershoot past the audio (a smaller overshoot is cut). Text as
 // normalize_tedlium_text. Sorted by key.
 std::vector<Utterance> read_tedlium(const std::string& split_dir, bool keep_unk, SkipCounts& skips);
 

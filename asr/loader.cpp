@@ -29,7 +29,6 @@ Loader::Loader(std::vector<Utterance> utts, const Tokenizer& tokenizer, std::opt
                const DataConfig& c, bool train, uint64_t seed)
     : utts_(std::move(utts)), cmvn_(std::move(cmvn)), specaugment_(c.specaugment), train_(train),
       seed_(seed), num_workers_(static_cast<size_t>(std::max<int64_t>(c.num_workers, 0))) {
-  for (size_t i = 0; i < std::max<size_t>(num_workers_, 1); ++i) fbanks_.push_back(std::make_unique<Fbank>());
   plan(tokenizer, c);
 }
 
@@ -68,7 +67,7 @@ void Loader::plan(const Tokenizer& tokenizer, const DataConfig& c) {
     for (double speed : speeds) {
       Item item{u, speed, targets, speed_key(utt.key, speed)};
       int64_t samples = std::llround(utt.duration * kSampleRate / speed) + kSlackSamples;
-      int64_t n = fbanks_[0]->num_frames(samples);
+      int64_t n = fbank_.num_frames(samples);
       if (n < kMinUtteranceFrames) {
         skips_.add(SkipReason::too_short, item.key);
         continue;
@@ -96,7 +95,7 @@ void Loader::skip(size_t item, SkipReason r, const std::string& what) {
   if (load_failed_.insert(item).second) skips_.add(r, what);
 }
 
-std::optional<Example> Loader::load(size_t item_id, int64_t epoch, const Fbank& fbank) {
+std::optional<Example> Loader::load(size_t item_id, int64_t epoch) {
   const Item& item = items_[item_id];
   const Utterance& u = utts_[item.utt];
   if (!std::filesystem::exists(u.audio)) {
@@ -111,11 +110,11 @@ std::optional<Example> Loader::load(size_t item_id, int64_t epoch, const Fbank& 
     return std::nullopt;
   }
   if (item.speed != 1.0) wave = change_speed(wave, item.speed);
-  if (fbank.num_frames(static_cast<int64_t>(wave.size())) < kMinUtteranceFrames) {
+  if (fbank_.num_frames(static_cast<int64_t>(wave.size())) < kMinUtteranceFrames) {
     skip(item_id, SkipReason::too_short, item.key);
     return std::nullopt;
   }
-  ag::Tensor feats = fbank.compute(wave);  // [T, 80]
+  ag::Tensor feats = fbank_.compute(wave);  // [T, 80]
   if (cmvn_) feats = cmvn_->apply(feats);
   if (train_ && specaugment_.enabled) {
     std::mt19937_64 rng(mix_seed(seed_, static_cast<uint64_t>(epoch), item_id));
@@ -124,13 +123,13 @@ std::optional<Example> Loader::load(size_t item_id, int64_t epoch, const Fbank& 
   return Example{feats, item.targets, item.key, u.text};
 }
 
-Loader::Built Loader::build(size_t batch, int64_t epoch, const Fbank& fbank) {
+Loader::Built Loader::build(size_t batch, int64_t epoch) {
   Built out;
   try {
     std::vector<Example> examples;
     for (size_t item : batches_[batch]) {
       if (stop_) return out;
-      if (auto e = load(item, epoch, fbank)) examples.push_back(std::move(*e));
+      if (auto e = load(item, epoch)) examples.push_back(std::move(*e));
     }
     if (!examples.empty()) out.batch = pad_batch(std::move(examples));
   } catch (...) {
@@ -139,7 +138,7 @@ Loader::Built Loader::build(size_t batch, int64_t epoch, const Fbank& fbank) {
   return out;
 }
 
-void Loader::work(size_t worker) {
+void Loader::work() {
   const size_t window = 2 * num_workers_;  // batches built ahead of the consumer
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
@@ -148,7 +147,7 @@ void Loader::work(size_t worker) {
     size_t pos = next_build_++;
     int64_t epoch = epoch_;
     lock.unlock();
-    Built b = build(order_[pos], epoch, *fbanks_[worker]);
+    Built b = build(order_[pos], epoch);
     lock.lock();
     ready_[pos] = std::move(b);
     ready_cv_.notify_all();
@@ -179,7 +178,7 @@ void Loader::start_epoch(int64_t epoch) {
   }
   next_build_ = next_take_ = 0;
   ready_.clear();
-  for (size_t w = 0; w < std::min(num_workers_, order_.size()); ++w) workers_.emplace_back(&Loader::work, this, w);
+  for (size_t w = 0; w < std::min(num_workers_, order_.size()); ++w) workers_.emplace_back(&Loader::work, this);
 }
 
 std::optional<Batch> Loader::next() {
@@ -193,7 +192,7 @@ std::optional<Batch> Loader::next() {
       work_cv_.notify_all();  // the window moved
       if (workers_.empty()) {
         lock.unlock();
-        b = build(order_[pos], epoch_, *fbanks_[0]);
+        b = build(order_[pos], epoch_);
       } else {
         ready_cv_.wait(lock, [&] { return ready_.count(pos) > 0; });
         b = std::move(ready_[pos]);

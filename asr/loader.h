@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <exception>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -64,10 +63,10 @@ class Loader {
   };
 
   void plan(const Tokenizer& tokenizer, const DataConfig& c);
-  Built build(size_t batch, int64_t epoch, const Fbank& fbank);
-  std::optional<Example> load(size_t item, int64_t epoch, const Fbank& fbank);
+  Built build(size_t batch, int64_t epoch);
+  std::optional<Example> load(size_t item, int64_t epoch);
   void skip(size_t item, SkipReason r, const std::string& what);
-  void work(size_t worker);
+  void work();
   void stop_workers();
 
   std::vector<Utterance> utts_;
@@ -76,7 +75,7 @@ class Loader {
   bool train_;
   uint64_t seed_;
   size_t num_workers_;
-  std::vector<std::unique_ptr<Fbank>> fbanks_;  // one per worker (FFTW plans are not shared)
+  Fbank fbank_;                                 // shared: compute() is thread-safe
   std::vector<Item> items_;
   std::vector<std::vector<size_t>> batches_;    // item indices, shortest first
 

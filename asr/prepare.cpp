@@ -90,8 +90,7 @@ Cmvn compute_cmvn(std::vector<Utterance>& utts, int64_t threads, SkipCounts& ski
   const size_t n = utts.size();
   size_t workers = threads > 0 ? static_cast<size_t>(threads) : std::max(1u, std::thread::hardware_concurrency());
   workers = std::max<size_t>(1, std::min(workers, n));
-  std::vector<std::unique_ptr<Fbank>> fbanks;  // one per thread, made here: FFTW planning is not thread-safe
-  for (size_t w = 0; w < workers; ++w) fbanks.push_back(std::make_unique<Fbank>());
+  const Fbank fbank;  // compute() is thread-safe
 
   // Features are added in utterance order (so the sums do not depend on timing): each thread
   // parks its result, and whoever holds the lock adds the finished prefix.
@@ -104,12 +103,12 @@ Cmvn compute_cmvn(std::vector<Utterance>& utts, int64_t threads, SkipCounts& ski
   std::exception_ptr error;
   Cmvn cmvn;
   Progress report(progress, n);
-  auto work = [&](size_t w) {
+  auto work = [&] {
     for (size_t i; (i = next++) < n;) {
       ag::Tensor f;
       std::optional<Failure> failure;
       try {
-        failure = features(utts[i], *fbanks[w], f);
+        failure = features(utts[i], fbank, f);
       } catch (...) {
         std::lock_guard<std::mutex> lock(mu);
         if (!error) error = std::current_exception();
@@ -128,7 +127,7 @@ Cmvn compute_cmvn(std::vector<Utterance>& utts, int64_t threads, SkipCounts& ski
     }
   };
   std::vector<std::thread> pool;
-  for (size_t w = 0; w < workers; ++w) pool.emplace_back(work, w);
+  for (size_t w = 0; w < workers; ++w) pool.emplace_back(work);
   for (std::thread& t : pool) t.join();
   if (error) std::rethrow_exception(error);
 

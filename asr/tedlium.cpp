@@ -75,7 +75,9 @@ void read_segment(const std::vector<std::string>& f, const Talk& talk, bool keep
   std::string text = normalize_tedlium_text(raw, keep_unk);
   if (!talk.has_audio) return skips.add(SkipReason::transcript_without_audio, key);
   if (text.empty()) return skips.add(SkipReason::empty_transcript, key);
-  if (talk.duration < 0 || end > talk.duration) return skips.add(SkipReason::bad_audio, key);
+  if (talk.duration < 0 || end > talk.duration + kMaxSegmentOvershoot || start >= talk.duration)
+    return skips.add(SkipReason::bad_audio, key);
+  end = std::min(end, talk.duration);  // a small overshoot is cut at the end of the file
   out.push_back(Utterance{key, talk.sph.string(), text, start, end, end - start});
 }
 

@@ -12,15 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "common/an4.h"
+
 namespace testing {
 namespace fs = std::filesystem;
-
-inline fs::path an4_dir() {
-  fs::path an4 = fs::path(LATENTASR_SOURCE_DIR) / ".." / "shared" / "data" / "an4";
-  if (!fs::is_directory(an4 / "train"))
-    BOOST_FAIL("AN4 not found at " + an4.string() + " (the repository must sit beside shared/data/an4)");
-  return an4;
-}
 
 inline fs::path an4_flac(const std::string& split, const std::string& id) {
   std::string speaker = id.substr(0, id.find('-'));

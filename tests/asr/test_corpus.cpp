@@ -158,11 +158,21 @@ BOOST_AUTO_TEST_CASE(tedlium_skips_and_errors) {
   write_text(train / "stm" / "NoAudio_2000.stm", "NoAudio_2000 1 NoAudio_2000 1.00 2.00 <o,f0,male> hello\n"
                                                  "NoAudio_2000 1 NoAudio_2000 2.00 3.00 <o,f0,male> again\n");
   fs::copy_file(train / "sph" / "TalkB_2011.sph", train / "sph" / "Orphan_2001.sph");
-  write_text(train / "stm" / "Late_2002.stm", "Late_2002 1 Late_2002 0.50 999.00 <o,f0,male> too late\n");
+  // A segment ending 0.3 s past the audio is cut at its end; one ending far past it is skipped.
   fs::copy_file(train / "sph" / "TalkB_2011.sph", train / "sph" / "Late_2002.sph");
+  double length = audio_duration((train / "sph" / "Late_2002.sph").string());
+  char late[64];
+  std::snprintf(late, sizeof late, "%.2f", length + 0.3);
+  write_text(train / "stm" / "Late_2002.stm", "Late_2002 1 Late_2002 0.50 999.00 <o,f0,male> too late\n"
+             "Late_2002 1 Late_2002 1.00 " + std::string(late) + " <o,f0,male> a bit late\n");
   SkipCounts skips;
   std::vector<Utterance> utts = read_tedlium(train.string(), false, skips);
-  BOOST_CHECK_EQUAL(utts.size(), 5u);
+  BOOST_REQUIRE_EQUAL(utts.size(), 6u);
+  auto cut = std::find_if(utts.begin(), utts.end(), [](const Utterance& u) { return u.text == "A BIT LATE"; });
+  BOOST_REQUIRE(cut != utts.end());
+  BOOST_CHECK_EQUAL(cut->key.substr(0, 18), "Late_2002-0000100-");
+  BOOST_CHECK_EQUAL(cut->end, length);
+  BOOST_CHECK_CLOSE(cut->duration, length - 1.0, 1e-9);
   BOOST_CHECK_EQUAL(skips.count(SkipReason::transcript_without_audio), 2);
   BOOST_CHECK_EQUAL(skips.count(SkipReason::audio_without_transcript), 1);
   BOOST_CHECK_EQUAL(skips.count(SkipReason::bad_audio), 1);
