@@ -1,14 +1,15 @@
 // Reading and writing audio files with libsndfile.
 #include "asr/audio.h"
 
-#include "asr/audio_header.h"
-
 #include <sndfile.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
+
+#include "asr/audio_header.h"
 
 namespace asr {
 namespace {
@@ -94,11 +95,15 @@ std::pair<sf_count_t, sf_count_t> segment_frames(const std::string& path, const 
   };
   if (!(start >= 0)) fail(path, where(), " starts before 0");
   if (end >= 0 && !(end > start)) fail(path, where(), " is empty");
+  if (start >= duration)
+    fail(path, where(), " starts at or after the end of the file (", duration, " s)");
   if (end > duration + kMaxSegmentOvershoot)
     fail(path, where(), " ends after the end of the file (", duration, " s)");
   sf_count_t first = std::llround(start * info.samplerate);
-  sf_count_t last = end < 0 ? info.frames : std::min<sf_count_t>(std::llround(end * info.samplerate), info.frames);
-  if (first >= last) fail(path, where(), " lies outside the file (", duration, " s)");
+  sf_count_t last = end < 0
+                        ? info.frames
+                        : std::min<sf_count_t>(std::llround(end * info.samplerate), info.frames);
+  if (first >= last) fail(path, where(), " holds no samples of the file (", duration, " s)");
   return {first, last};
 }
 
@@ -122,8 +127,8 @@ std::vector<float> read_audio(const std::string& path, int rate, double start, d
   std::vector<float> x(static_cast<size_t>(last - first) * info.channels);
   sf_count_t got = sf_readf_float(file.get(), x.data(), last - first);
   if (got != last - first || sf_error(file.get()) != SF_ERR_NO_ERROR)
-    fail(path, "truncated or corrupt: decoded ", got, " of ", last - first, " samples from ",
-         first, " (", sf_strerror(file.get()), ")");
+    fail(path, "truncated or corrupt: decoded ", got, " of ", last - first, " samples from ", first,
+         " (", sf_strerror(file.get()), ")");
   file.close();
   x = mix_to_mono(x, info.channels);
   if (info.samplerate == rate) return x;
@@ -153,9 +158,14 @@ void write_audio(const std::string& path, const std::vector<float>& samples, int
   std::string tmp = path + ".tmp";
   {
     SoundFile file(tmp, SFM_WRITE, info);
+    // int16 = round(32768 x), clipped: what read_audio's x = int16 / 32768 inverts exactly.
+    std::vector<short> pcm(samples.size());
+    for (size_t i = 0; i < samples.size(); ++i)
+      pcm[i] = static_cast<short>(std::clamp(std::lrint(samples[i] * 32768.0f), -32768L, 32767L));
     sf_count_t frames = static_cast<sf_count_t>(samples.size() / channels);
-    sf_count_t done = sf_writef_float(file.get(), samples.data(), frames);
-    if (done != frames) fail(tmp, "wrote ", done, " of ", frames, " samples (", sf_strerror(file.get()), ")");
+    sf_count_t done = sf_writef_short(file.get(), pcm.data(), frames);
+    if (done != frames)
+      fail(tmp, "wrote ", done, " of ", frames, " samples (", sf_strerror(file.get()), ")");
     file.close();
   }
   std::error_code ec;

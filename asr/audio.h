@@ -29,7 +29,8 @@ std::vector<float> read_audio(const std::string& path, int rate = kSampleRate, d
 // Duration in seconds from the header alone (no decoding). Throws AudioError as read_audio.
 double audio_duration(const std::string& path);
 
-// Writes interleaved `samples` ([frames * channels], in [-1, 1]) as 16-bit PCM, atomically
+// Writes interleaved `samples` ([frames * channels], in [-1, 1]) as 16-bit PCM (round(32768 x),
+// clipped; read_audio gives back exactly samples that are multiples of 1/32768), atomically
 // (temp file, then rename). The format comes from the extension: .wav, .flac or .sph (NIST).
 void write_audio(const std::string& path, const std::vector<float>& samples, int rate,
                  int channels = 1);

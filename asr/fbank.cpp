@@ -76,9 +76,9 @@ struct Fbank::Impl {
 
   // Per-call work space.
   struct Buffers {
-    FftwBuffer<float> frame, fft_in;       // [window_size], [fft_size]
-    FftwBuffer<fftwf_complex> spectrum;    // [fft_size / 2 + 1]
-    FftwBuffer<float> power;               // [fft_size / 2 + 1]
+    FftwBuffer<float> frame, fft_in;     // [window_size], [fft_size]
+    FftwBuffer<fftwf_complex> spectrum;  // [fft_size / 2 + 1]
+    FftwBuffer<float> power;             // [fft_size / 2 + 1]
   };
   Buffers buffers() const {
     int half = g.fft_size / 2 + 1;
@@ -112,8 +112,8 @@ Fbank::Fbank(const FbankOptions& opt) : opt_(opt), impl_(new Impl) {
   Impl::Buffers b = impl->buffers();
   {
     std::lock_guard<std::mutex> lock(fftw_planner_mutex());
-    impl->plan = fftwf_plan_dft_r2c_1d(impl->g.fft_size, b.fft_in.get(), b.spectrum.get(),
-                                       FFTW_ESTIMATE);
+    impl->plan =
+        fftwf_plan_dft_r2c_1d(impl->g.fft_size, b.fft_in.get(), b.spectrum.get(), FFTW_ESTIMATE);
   }
   AG_CHECK(impl->plan, "fbank: FFTW could not plan a ", impl->g.fft_size, "-point real FFT");
   impl.release();
@@ -137,8 +137,8 @@ ag::Tensor Fbank::compute(const std::vector<float>& samples, uint64_t dither_see
   const Impl& im = *impl_;
   const FrameGeometry& g = im.g;
   const int64_t n = static_cast<int64_t>(samples.size());
-  AG_CHECK(n >= g.window_size, "fbank: ", n, " samples are fewer than one frame (",
-           g.window_size, " samples, ", opt_.frame_length_ms, " ms)");
+  AG_CHECK(n >= g.window_size, "fbank: ", n, " samples are fewer than one frame (", g.window_size,
+           " samples, ", opt_.frame_length_ms, " ms)");
   const int64_t frames = num_frames(n);
   const int bins = opt_.num_mel_bins, ws = g.window_size, half = g.fft_size / 2 + 1;
   ag::Tensor out = ag::empty({frames, bins});  // [frames, num_mel_bins]
@@ -150,8 +150,8 @@ ag::Tensor Fbank::compute(const std::vector<float>& samples, uint64_t dither_see
 
   for (int64_t t = 0; t < frames; ++t) {
     // frame[j] = 32768 * sample (reflected at the edges unless snip_edges) [+ dither]
-    int64_t start = opt_.snip_edges ? t * g.window_shift
-                                    : t * g.window_shift + g.window_shift / 2 - ws / 2;
+    int64_t start =
+        opt_.snip_edges ? t * g.window_shift : t * g.window_shift + g.window_shift / 2 - ws / 2;
     if (start >= 0 && start + ws <= n) {
       const float* x = samples.data() + start;
 #pragma omp simd

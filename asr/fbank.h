@@ -24,9 +24,9 @@ struct FbankOptions {
 
 // Sizes that follow from the options (as Kaldi computes them).
 struct FrameGeometry {
-  int window_size;  // samples per frame (frame_length_ms)
-  int window_shift; // samples between frame starts (frame_shift_ms)
-  int fft_size;     // window_size rounded up to a power of two
+  int window_size;   // samples per frame (frame_length_ms)
+  int window_shift;  // samples between frame starts (frame_shift_ms)
+  int fft_size;      // window_size rounded up to a power of two
 };
 // Throws ag::Error naming the option that is out of range.
 FrameGeometry frame_geometry(const FbankOptions& opt);

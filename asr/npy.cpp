@@ -30,12 +30,13 @@ std::string shape_literal(const ag::Shape& shape) {
 void write_npy(const std::string& path, const ag::Tensor& t) {
   AG_CHECK(t.defined() && t.dtype() == ag::DType::f32 && t.device() == ag::Device::cpu, path,
            ": write_npy takes a float32 CPU tensor");
-  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " +
-                     shape_literal(t.shape()) + ", }";
+  std::string dict =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape_literal(t.shape()) + ", }";
   size_t unpadded = 6 + 2 + 2 + dict.size() + 1;
   dict.append((64 - unpadded % 64) % 64, ' ');
   dict.push_back('\n');
-  AG_CHECK(dict.size() <= 65535, path, ": .npy header too long for shape ", ag::shape_str(t.shape()));
+  AG_CHECK(dict.size() <= 65535, path, ": .npy header too long for shape ",
+           ag::shape_str(t.shape()));
   std::string bytes(kMagic, 6);
   bytes += '\x01';
   bytes += '\x00';

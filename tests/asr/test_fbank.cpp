@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "common/an4.h"
 #include "asr/audio.h"
 #include "asr/fbank.h"
+#include "common/an4.h"
 #include "common/gradcheck.h"
 #include "nn/safetensors.h"
 
@@ -109,7 +109,8 @@ BOOST_AUTO_TEST_CASE(mel_banks_are_triangles_from_20_hz_to_nyquist) {
   // Triangles are equally spaced in mel from 20 Hz to 8 kHz and overlap so that the weights
   // on each FFT bin between the first and the last center sum to one.
   double delta = (mel_scale(8000) - mel_scale(20)) / 81;
-  double first = inverse_mel_scale(mel_scale(20) + delta), last = inverse_mel_scale(mel_scale(20) + 80 * delta);
+  double first = inverse_mel_scale(mel_scale(20) + delta),
+         last = inverse_mel_scale(mel_scale(20) + 80 * delta);
   int checked = 0;
   for (int k = 0; k < 257; ++k) {
     if (k * bin_hz < first || k * bin_hz > last) continue;
@@ -205,7 +206,8 @@ BOOST_AUTO_TEST_CASE(compute_is_thread_safe) {
 
 BOOST_AUTO_TEST_CASE(bad_input_is_refused) {
   asr::Fbank fbank;
-  expect_error([&] { fbank.compute(std::vector<float>(399)); }, "399 samples are fewer than one frame");
+  expect_error([&] { fbank.compute(std::vector<float>(399)); },
+               "399 samples are fewer than one frame");
   expect_error([&] { fbank.compute({}); }, "fewer than one frame");
   auto with = [](auto set) {
     asr::FbankOptions opt;
@@ -215,7 +217,8 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused) {
   expect_error([&] { asr::Fbank(with([](auto& o) { o.num_mel_bins = 3; })); }, "num_mel_bins");
   expect_error([&] { asr::Fbank(with([](auto& o) { o.low_freq = 9000; })); }, "low_freq");
   expect_error([&] { asr::Fbank(with([](auto& o) { o.high_freq = 9000; })); }, "high_freq");
-  expect_error([&] { asr::Fbank(with([](auto& o) { o.frame_length_ms = 0.05f; })); }, "frame_length_ms");
+  expect_error([&] { asr::Fbank(with([](auto& o) { o.frame_length_ms = 0.05f; })); },
+               "frame_length_ms");
   expect_error([&] { asr::Fbank(with([](auto& o) { o.frame_shift_ms = 0; })); }, "frame_shift_ms");
   expect_error([&] { asr::Fbank(with([](auto& o) { o.sample_rate = 0; })); }, "sample_rate");
   expect_error([&] { asr::Fbank(with([](auto& o) { o.preemphasis = 1.5f; })); }, "preemphasis");
