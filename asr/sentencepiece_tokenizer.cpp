@@ -61,7 +61,8 @@ std::string train_sentencepiece(const std::string& type, const std::vector<std::
   return model;
 }
 
-SentencepieceTokenizer::SentencepieceTokenizer(const std::string& model, const std::string& source) {
+SentencepieceTokenizer::SentencepieceTokenizer(const std::string& model,
+                                               const std::string& source) {
   auto status = sp_.LoadFromSerializedProto(model);
   if (!status.ok())
     throw TokenizerError(source + ": not a sentencepiece model (" + status.ToString() + ")");

@@ -32,7 +32,8 @@ void time_warp(const float* src, float* dst, int64_t t, int64_t f, int64_t windo
     auto lo = std::min(static_cast<int64_t>(s), t - 1);
     int64_t hi = std::min(lo + 1, t - 1);
     auto w = static_cast<float>(s - static_cast<double>(lo));
-    for (int64_t j = 0; j < f; ++j) dst[u * f + j] = (1 - w) * src[lo * f + j] + w * src[hi * f + j];
+    for (int64_t j = 0; j < f; ++j)
+      dst[u * f + j] = (1 - w) * src[lo * f + j] + w * src[hi * f + j];
   }
 }
 
@@ -73,8 +74,8 @@ ag::Tensor spec_augment(const ag::Tensor& feats, const SpecAugmentConfig& c, std
   mask_freq(out.data(), t, f, c.num_freq_masks, c.freq_mask_width, rng);
   // floor(ratio * T) as ESPnet computes it in double; the epsilon undoes float rounding of the
   // ratio (0.7f is 0.69999999).
-  auto max_time = static_cast<int64_t>(std::floor(c.time_mask_ratio * static_cast<double>(t) + 1e-6));
-  mask_time(out.data(), t, f, c.num_time_masks, max_time, rng);
+  double max_time = std::floor(c.time_mask_ratio * static_cast<double>(t) + 1e-6);
+  mask_time(out.data(), t, f, c.num_time_masks, static_cast<int64_t>(max_time), rng);
   return out;
 }
 

@@ -1,5 +1,6 @@
 // SpecAugment (Park et al. 2019) with ESPnet's LibriSpeech-100 defaults: frequency masks,
-// time masks as a fraction of the length, optional time warp; all seeded.
+// time masks as a fraction of the length, optional time warp (linear re-interpolation with the
+// first and last frames fixed; ESPnet's is bicubic); all seeded. Details: docs/data.md.
 #pragma once
 #include <random>
 

@@ -38,7 +38,8 @@ std::string describe_char(const std::string& text, size_t pos) {
   size_t n = utf8_char_length(text, pos);
   if (n == 1 && lead >= 0x80) return "invalid UTF-8 byte 0x" + hex(lead, 2);
   uint32_t code = n == 1 ? lead : lead & (0x7F >> n);
-  for (size_t i = 1; i < n; ++i) code = (code << 6) | (static_cast<unsigned char>(text[pos + i]) & 0x3F);
+  for (size_t i = 1; i < n; ++i)
+    code = (code << 6) | (static_cast<unsigned char>(text[pos + i]) & 0x3F);
   std::string r(1, '\'');
   r.append(text, pos, n).append("' (U+").append(hex(code, 4)).append(")");
   return r;

@@ -22,7 +22,9 @@ namespace {
 const char* const kIndex = "tokenizer.json";
 const char* const kModel = "tokenizer.model";
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -45,7 +47,7 @@ std::unique_ptr<Tokenizer> load_sentencepiece(const json& index, const fs::path&
                                               const std::string& file) {
   fs::path model_path = dir / field(index, "model", json::value_t::string, file).get<std::string>();
   auto tok = std::make_unique<SentencepieceTokenizer>(read_file(model_path), model_path.string());
-  int64_t expected = field(index, "vocab_size", json::value_t::number_unsigned, file).get<int64_t>();
+  auto expected = field(index, "vocab_size", json::value_t::number_unsigned, file).get<int64_t>();
   if (tok->vocab_size() != expected)
     throw TokenizerError(model_path.string() + ": has " + std::to_string(tok->vocab_size()) +
                          " tokens but " + file + " says " + std::to_string(expected));

@@ -32,7 +32,9 @@ std::string normalize_text(const std::string& text);
 
 // type: char | bpe | unigram. Trains on `texts` (vocab_size ignored for char) and writes the
 // model into `dir` (tokenizer.json for char; tokenizer.model + tokenizer.json for
-// sentencepiece), returning it loaded.
+// sentencepiece), returning it loaded. For sentencepiece, vocab_size is its own vocabulary
+// (counting its <unk>); the tokenizer has one id more, the blank. Characters: a fixed
+// vocabulary (<blank> <space> ' A-Z). encode is safe to call from several threads.
 std::unique_ptr<Tokenizer> train_tokenizer(const std::string& type,
                                            const std::vector<std::string>& texts,
                                            int64_t vocab_size, const std::string& dir);

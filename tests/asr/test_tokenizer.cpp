@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "asr/tokenizer.h"
 
@@ -220,6 +221,18 @@ BOOST_AUTO_TEST_CASE(sentencepiece_saves_loads_and_trains_deterministically) {
   // The two kinds really differ.
   BOOST_TEST(read_bytes(scratch("bpe_a") + "/tokenizer.model") !=
              read_bytes(scratch("unigram_a") + "/tokenizer.model"));
+}
+
+BOOST_AUTO_TEST_CASE(encode_from_several_threads_matches_serial) {
+  for (std::string type : {"char", "unigram"}) {
+    auto tok = asr::train_tokenizer(type, train_texts(), 80, scratch("threads_" + type));
+    auto serial = encode_all(*tok, train_texts());
+    std::vector<std::vector<std::vector<int64_t>>> results(4);
+    std::vector<std::thread> threads;
+    for (auto& r : results) threads.emplace_back([&] { r = encode_all(*tok, train_texts()); });
+    for (auto& t : threads) t.join();
+    for (const auto& r : results) BOOST_TEST((r == serial));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(sentencepiece_training_is_quiet) {
