@@ -29,6 +29,8 @@ Loader::Loader(std::vector<Utterance> utts, const Tokenizer& tokenizer, std::opt
                const DataConfig& c, bool train, uint64_t seed)
     : utts_(std::move(utts)), cmvn_(std::move(cmvn)), specaugment_(c.specaugment), train_(train),
       seed_(seed), num_workers_(static_cast<size_t>(std::max<int64_t>(c.num_workers, 0))) {
+  AG_CHECK(c.cmvn == cmvn_.has_value(), "Loader: data.cmvn is ", c.cmvn ? "true" : "false", " but CMVN statistics were ",
+           cmvn_ ? "given" : "not given");
   plan(tokenizer, c);
 }
 

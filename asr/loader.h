@@ -31,7 +31,8 @@ class Loader {
   // padded frames. train: 0.9/1.0/1.1 speed copies if c.speed_perturb, SpecAugment if
   // c.specaugment.enabled, c.min_frames / c.max_frames applied, batch order shuffled per
   // epoch. Otherwise: plain features, every utterance of at least kMinUtteranceFrames,
-  // batches shortest first. cmvn: std::nullopt for raw fbank. c.num_workers = 0 reads in next().
+  // batches shortest first. cmvn: the statistics if c.cmvn, else std::nullopt (checked).
+  // c.num_workers = 0 reads in next().
   Loader(std::vector<Utterance> utts, const Tokenizer& tokenizer, std::optional<Cmvn> cmvn,
          const DataConfig& c, bool train, uint64_t seed);
   ~Loader();

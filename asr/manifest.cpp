@@ -14,7 +14,7 @@ using nlohmann::json;
 void write_manifest(const std::string& path, const std::vector<Utterance>& utts) {
   std::string out;
   for (const Utterance& u : utts) {
-    json j = {{"key", u.key}, {"audio", u.audio}, {"text", u.text},
+    nlohmann::ordered_json j = {{"key", u.key}, {"audio", u.audio}, {"text", u.text},
               {"start", u.start}, {"end", u.end}, {"duration", u.duration}};
     out += j.dump() + "\n";
   }

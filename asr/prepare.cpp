@@ -40,22 +40,23 @@ std::optional<Failure> features(const Utterance& u, const Fbank& fbank, ag::Tens
   return std::nullopt;
 }
 
-// "label: 424/848 (50%), 3.1 s, ETA 3.1 s" about every 5% of the work.
+// "label: 424/848 (50%), 3.1 s, ETA 3.1 s" every few seconds and at the end.
 class Progress {
  public:
   Progress(std::string label, size_t total) : label_(std::move(label)), total_(total) {}
   void update(size_t done) {
-    if (label_.empty() || total_ == 0 || done * 20 / total_ == last_ * 20 / total_) return;
-    last_ = done;
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    auto now = std::chrono::steady_clock::now();
+    if (label_.empty() || done == 0 || (done < total_ && now - last_ < std::chrono::seconds(3))) return;
+    last_ = now;
+    double s = std::chrono::duration<double>(now - start_).count();
     std::fprintf(stderr, "%s: %zu/%zu (%zu%%), %.1f s, ETA %.1f s\n", label_.c_str(), done, total_,
                  done * 100 / total_, s, s / done * (total_ - done));
   }
 
  private:
   std::string label_;
-  size_t total_, last_ = 0;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  size_t total_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_;
 };
 
 double hours(const std::vector<Utterance>& utts) {

@@ -34,6 +34,7 @@ DataConfig config(int64_t workers, int64_t batch_frames = 1500) {
   c.num_workers = workers;
   c.batch_frames = batch_frames;
   c.max_frames = batch_frames;
+  c.cmvn = false;
   return c;
 }
 
@@ -146,7 +147,11 @@ BOOST_AUTO_TEST_CASE(cmvn_normalizes_the_features) {
   Fbank fbank;
   Cmvn cmvn;
   for (const Utterance& u : utts) cmvn.add(fbank.compute(read_audio(u.audio)));
-  Loader loader(utts, chars(), cmvn, config(1), false, 1);
+  DataConfig c = config(1);
+  BOOST_CHECK_THROW(Loader(utts, chars(), cmvn, c, false, 1), ag::Error);  // c.cmvn is false
+  c.cmvn = true;
+  BOOST_CHECK_THROW(Loader(utts, chars(), std::nullopt, c, false, 1), ag::Error);
+  Loader loader(utts, chars(), cmvn, c, false, 1);
   std::vector<double> sum(80), sum_sq(80);
   int64_t frames = 0;
   for (const Batch& b : epoch(loader, 0)) {
