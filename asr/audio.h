@@ -10,24 +10,37 @@ namespace asr {
 
 inline constexpr int kSampleRate = 16000;
 
+// A segment may end up to this many seconds past the end of its file; it is cut at the end
+// (as Kaldi's extract-segments --max-overshoot). Further out is an error.
+inline constexpr double kMaxSegmentOvershoot = 0.5;
+
 // Bad or unreadable audio; the message names the file.
 struct AudioError : ag::Error {
   using ag::Error::Error;
 };
 
 // Reads [start, end) seconds of `path` (end < 0: to the end), mixes channels to mono and
-// resamples to `rate`. Throws AudioError for a missing, unreadable, corrupt or empty file,
-// or a segment outside the file.
+// resamples to `rate`. Only the segment is decoded (the file is seeked to `start`).
+// Throws AudioError for a missing, unreadable, corrupt or empty file, or a segment outside
+// the file.
 std::vector<float> read_audio(const std::string& path, int rate = kSampleRate, double start = 0,
                               double end = -1);
 
-// Duration in seconds from the header alone (no decoding).
+// Duration in seconds from the header alone (no decoding). Throws AudioError as read_audio.
 double audio_duration(const std::string& path);
 
-// x sampled at from_rate -> the same signal at to_rate.
+// Writes interleaved `samples` ([frames * channels], in [-1, 1]) as 16-bit PCM (round(32768 x),
+// clipped; read_audio gives back exactly samples that are multiples of 1/32768), atomically
+// (temp file, then rename). The format comes from the extension: .wav, .flac or .sph (NIST).
+void write_audio(const std::string& path, const std::vector<float>& samples, int rate,
+                 int channels = 1);
+
+// x sampled at from_rate -> the same signal at to_rate (about x.size() * to_rate / from_rate
+// samples). Throws AudioError for a non-positive rate.
 std::vector<float> resample(const std::vector<float>& x, double from_rate, double to_rate);
 
-// Speed perturbation as `sox speed`: factor 1.1 plays 10% faster (shorter, higher pitch).
+// Speed perturbation as `sox speed`: factor 1.1 plays 10% faster (shorter, higher pitch):
+// x is taken as sampled at factor * rate and resampled to rate.
 std::vector<float> change_speed(const std::vector<float>& x, double factor);
 
 }  // namespace asr

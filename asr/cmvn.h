@@ -10,14 +10,18 @@ namespace asr {
 
 class Cmvn {
  public:
-  // Accumulates feats [T, F].
+  // Accumulates feats [T, F] (F fixed by the first call). Throws ag::Error on a shape mismatch.
   void add(const ag::Tensor& feats);
-  // (x - mean) / std per bin; feats [T, F] -> new tensor.
+  // Adds another accumulator's statistics (e.g. one per loader thread).
+  void merge(const Cmvn& other);
+  // (x - mean) / std per bin; feats [T, F] -> new tensor. Throws ag::Error without statistics
+  // or on a shape mismatch.
   ag::Tensor apply(const ag::Tensor& feats) const;
   int64_t frames() const { return frames_; }
+  int64_t dim() const { return static_cast<int64_t>(sum_.size()); }
   std::vector<float> mean() const;
-  std::vector<float> stddev() const;  // floored at 1e-5
-  void save(const std::string& path) const;  // atomic JSON {"frames", "sum", "sum_sq"}
+  std::vector<float> stddev() const;          // floored at 1e-5
+  void save(const std::string& path) const;   // atomic JSON {"frames", "sum", "sum_sq"}
   static Cmvn load(const std::string& path);  // throws naming the file
 
  private:

@@ -22,9 +22,25 @@ struct FbankOptions {
   bool snip_edges = true;
 };
 
+// Sizes that follow from the options (as Kaldi computes them).
+struct FrameGeometry {
+  int window_size;   // samples per frame (frame_length_ms)
+  int window_shift;  // samples between frame starts (frame_shift_ms)
+  int fft_size;      // window_size rounded up to a power of two
+};
+// Throws ag::Error naming the option that is out of range.
+FrameGeometry frame_geometry(const FbankOptions& opt);
+
+// The triangular mel filters as a dense matrix [num_mel_bins, fft_size / 2 + 1] over the
+// FFT bins (the Nyquist bin's column is zero, as in Kaldi).
+ag::Tensor mel_banks(const FbankOptions& opt);
+
+// Thread-safe: compute() may run on several threads at once.
 class Fbank {
  public:
   explicit Fbank(const FbankOptions& opt = FbankOptions());
+  Fbank(const Fbank&) = delete;
+  Fbank& operator=(const Fbank&) = delete;
   // samples in [-1, 1] (scaled by 32768 inside, as Kaldi reads int16) -> [frames, num_mel_bins].
   // dither_seed picks the dither noise when opt.dither > 0. Throws ag::Error when there
   // are fewer samples than one frame.

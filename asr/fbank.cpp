@@ -1,0 +1,201 @@
+// Log-mel filterbank features, frame by frame: copy (x 32768, optional dither), remove the
+// DC offset, pre-emphasize, window, zero-pad, real FFT (FFTW), power spectrum, sparse mel
+// filters, log.
+#include "asr/fbank.h"
+
+#include <fftw3.h>
+
+#include <cfloat>
+#include <cmath>
+#include <memory>
+#include <mutex>
+#include <random>
+
+namespace asr {
+namespace {
+
+// FFTW's planner is not thread-safe; plan creation and destruction take this lock.
+std::mutex& fftw_planner_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+struct FftwFree {
+  void operator()(void* p) const { fftwf_free(p); }
+};
+template <class T>
+using FftwBuffer = std::unique_ptr<T[], FftwFree>;
+
+// FFTW-aligned memory (the plan runs on per-call buffers of the alignment it was made with).
+template <class T>
+FftwBuffer<T> fftw_buffer(size_t n) {
+  T* p = static_cast<T*>(fftwf_malloc(n * sizeof(T)));
+  AG_CHECK(p, "fbank: cannot allocate ", n * sizeof(T), " bytes for the FFT");
+  return FftwBuffer<T>(p);
+}
+
+// Kaldi's povey window: a Hann window raised to 0.85 (zero at both ends). [n]
+std::vector<float> povey_window(int n) {
+  std::vector<float> w(n);
+  for (int j = 0; j < n; ++j)
+    w[j] = static_cast<float>(std::pow(0.5 - 0.5 * std::cos(2 * M_PI * j / (n - 1)), 0.85));
+  return w;
+}
+
+// Standard normal samples from a seeded generator (Box-Muller), for dithering.
+class Gaussian {
+ public:
+  explicit Gaussian(uint64_t seed) : rng_(seed) {}
+  float operator()() {
+    if (have_spare_) {
+      have_spare_ = false;
+      return spare_;
+    }
+    double u1 = uniform(), u2 = uniform(), r = std::sqrt(-2.0 * std::log(u1));
+    spare_ = static_cast<float>(r * std::sin(2 * M_PI * u2));
+    have_spare_ = true;
+    return static_cast<float>(r * std::cos(2 * M_PI * u2));
+  }
+
+ private:
+  double uniform() { return (static_cast<double>(rng_() >> 11) + 0.5) * 0x1.0p-53; }  // (0, 1)
+  std::mt19937_64 rng_;
+  float spare_ = 0;
+  bool have_spare_ = false;
+};
+
+}  // namespace
+
+struct Fbank::Impl {
+  FrameGeometry g;
+  std::vector<float> window;  // [window_size]
+  // Mel filter b covers FFT bins [first[b], first[b] + width[b]) with weights at offset[b].
+  std::vector<int> first, width, offset;
+  std::vector<float> weights;
+  fftwf_plan plan = nullptr;  // real -> complex, fft_size points
+
+  // Per-call work space.
+  struct Buffers {
+    FftwBuffer<float> frame, fft_in;     // [window_size], [fft_size]
+    FftwBuffer<fftwf_complex> spectrum;  // [fft_size / 2 + 1]
+    FftwBuffer<float> power;             // [fft_size / 2 + 1]
+  };
+  Buffers buffers() const {
+    int half = g.fft_size / 2 + 1;
+    Buffers b{fftw_buffer<float>(g.window_size), fftw_buffer<float>(g.fft_size),
+              fftw_buffer<fftwf_complex>(half), fftw_buffer<float>(half)};
+    std::fill(b.fft_in.get() + g.window_size, b.fft_in.get() + g.fft_size, 0.0f);
+    return b;
+  }
+
+  void sparse_banks(const ag::Tensor& dense) {
+    int bins = static_cast<int>(dense.size(0)), cols = static_cast<int>(dense.size(1));
+    const float* w = dense.data();
+    for (int b = 0; b < bins; ++b) {
+      const float* row = w + static_cast<int64_t>(b) * cols;
+      int lo = 0, hi = cols;
+      while (lo < cols && row[lo] == 0) ++lo;
+      while (hi > lo && row[hi - 1] == 0) --hi;
+      first.push_back(lo);
+      width.push_back(hi - lo);
+      offset.push_back(static_cast<int>(weights.size()));
+      weights.insert(weights.end(), row + lo, row + hi);
+    }
+  }
+};
+
+Fbank::Fbank(const FbankOptions& opt) : opt_(opt), impl_(new Impl) {
+  std::unique_ptr<Impl> impl(impl_);
+  impl->g = frame_geometry(opt);
+  impl->window = povey_window(impl->g.window_size);
+  impl->sparse_banks(mel_banks(opt));
+  Impl::Buffers b = impl->buffers();
+  {
+    std::lock_guard<std::mutex> lock(fftw_planner_mutex());
+    impl->plan =
+        fftwf_plan_dft_r2c_1d(impl->g.fft_size, b.fft_in.get(), b.spectrum.get(), FFTW_ESTIMATE);
+  }
+  AG_CHECK(impl->plan, "fbank: FFTW could not plan a ", impl->g.fft_size, "-point real FFT");
+  impl.release();
+}
+
+Fbank::~Fbank() {
+  {
+    std::lock_guard<std::mutex> lock(fftw_planner_mutex());
+    fftwf_destroy_plan(impl_->plan);
+  }
+  delete impl_;
+}
+
+int64_t Fbank::num_frames(int64_t n) const {
+  const FrameGeometry& g = impl_->g;
+  if (!opt_.snip_edges) return (n + g.window_shift / 2) / g.window_shift;
+  return n < g.window_size ? 0 : 1 + (n - g.window_size) / g.window_shift;
+}
+
+ag::Tensor Fbank::compute(const std::vector<float>& samples, uint64_t dither_seed) const {
+  const Impl& im = *impl_;
+  const FrameGeometry& g = im.g;
+  const int64_t n = static_cast<int64_t>(samples.size());
+  AG_CHECK(n >= g.window_size, "fbank: ", n, " samples are fewer than one frame (", g.window_size,
+           " samples, ", opt_.frame_length_ms, " ms)");
+  const int64_t frames = num_frames(n);
+  const int bins = opt_.num_mel_bins, ws = g.window_size, half = g.fft_size / 2 + 1;
+  ag::Tensor out = ag::empty({frames, bins});  // [frames, num_mel_bins]
+  Impl::Buffers b = im.buffers();
+  float *frame = b.frame.get(), *fft_in = b.fft_in.get(), *power = b.power.get();
+  const float* window = im.window.data();
+  const float pre = opt_.preemphasis;
+  Gaussian gauss(dither_seed);
+
+  for (int64_t t = 0; t < frames; ++t) {
+    // frame[j] = 32768 * sample (reflected at the edges unless snip_edges) [+ dither]
+    int64_t start =
+        opt_.snip_edges ? t * g.window_shift : t * g.window_shift + g.window_shift / 2 - ws / 2;
+    if (start >= 0 && start + ws <= n) {
+      const float* x = samples.data() + start;
+#pragma omp simd
+      for (int j = 0; j < ws; ++j) frame[j] = x[j] * 32768.0f;
+    } else {
+      for (int j = 0; j < ws; ++j) {
+        int64_t s = start + j;
+        s = s < 0 ? -s - 1 : (s >= n ? 2 * n - 1 - s : s);
+        frame[j] = samples[s] * 32768.0f;
+      }
+    }
+    if (opt_.dither > 0)
+      for (int j = 0; j < ws; ++j) frame[j] += opt_.dither * gauss();
+    if (opt_.remove_dc_offset) {
+      float sum = 0;
+#pragma omp simd reduction(+ : sum)
+      for (int j = 0; j < ws; ++j) sum += frame[j];
+      float mean = sum / static_cast<float>(ws);
+#pragma omp simd
+      for (int j = 0; j < ws; ++j) frame[j] -= mean;
+    }
+    // Pre-emphasis (the first sample against itself) and the window.
+    fft_in[0] = (frame[0] - pre * frame[0]) * window[0];
+#pragma omp simd
+    for (int j = 1; j < ws; ++j) fft_in[j] = (frame[j] - pre * frame[j - 1]) * window[j];
+
+    fftwf_execute_dft_r2c(im.plan, fft_in, b.spectrum.get());
+    const float* c = reinterpret_cast<const float*>(b.spectrum.get());
+#pragma omp simd
+    for (int k = 0; k < half; ++k) power[k] = c[2 * k] * c[2 * k] + c[2 * k + 1] * c[2 * k + 1];
+
+    float* row = out.data() + t * bins;
+    for (int m = 0; m < bins; ++m) {
+      const float* w = im.weights.data() + im.offset[m];
+      const float* p = power + im.first[m];
+      float e = 0;
+#pragma omp simd reduction(+ : e)
+      for (int k = 0; k < im.width[m]; ++k) e += w[k] * p[k];
+      row[m] = e;
+    }
+#pragma omp simd
+    for (int m = 0; m < bins; ++m) row[m] = std::log(std::max(row[m], FLT_EPSILON));
+  }
+  return out;
+}
+
+}  // namespace asr
