@@ -167,8 +167,8 @@ void Loader::stop_workers() {
   stop_ = false;
 }
 
-void Loader::start_epoch(int64_t epoch) {
-  AG_CHECK(epoch >= 0, "Loader::start_epoch: epoch ", epoch, " < 0");
+void Loader::start_epoch(int64_t epoch, int64_t skip) {
+  AG_CHECK(epoch >= 0 && skip >= 0, "Loader::start_epoch: epoch ", epoch, ", skip ", skip);
   stop_workers();
   std::lock_guard<std::mutex> lock(mu_);
   epoch_ = epoch;
@@ -178,7 +178,7 @@ void Loader::start_epoch(int64_t epoch) {
     order_.resize(batches_.size());
     for (size_t i = 0; i < order_.size(); ++i) order_[i] = i;
   }
-  next_build_ = next_take_ = 0;
+  next_build_ = next_take_ = std::min(static_cast<size_t>(skip), order_.size());
   ready_.clear();
   for (size_t w = 0; w < std::min(num_workers_, order_.size()); ++w) workers_.emplace_back(&Loader::work, this);
 }

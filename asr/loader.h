@@ -40,7 +40,8 @@ class Loader {
   Loader& operator=(const Loader&) = delete;
 
   // Starts reading `epoch` (from 0), abandoning what is left of the previous one.
-  void start_epoch(int64_t epoch);
+  // The first `skip` batches of the epoch's order are passed over unread (a resumed run).
+  void start_epoch(int64_t epoch, int64_t skip = 0);
   // The epoch's next batch, or std::nullopt at its end. Utterances that fail to load are left
   // out of their batch (and counted). Rethrows an unexpected error of a worker.
   std::optional<Batch> next();

@@ -16,6 +16,7 @@
 #include "checkpoint_keeper.h"
 #include "config.h"
 #include "evaluate.h"
+#include "manifest.h"
 #include "metrics.h"
 #include "optim_factory.h"
 #include "prepare.h"

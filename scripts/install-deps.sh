@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config curl ca-certificates
   libopenblas-openmp-dev liblapacke-dev     # BLAS (OpenMP build: one thread pool) + LAPACKE
   libyaml-cpp-dev                           # YAML configs
   libboost-test-dev                         # test suite
