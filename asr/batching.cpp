@@ -12,15 +12,16 @@ Batch pad_batch(std::vector<Example> examples) {
   const int64_t width = examples[0].feats.size(1);
   int64_t max_t = 0;
   for (const Example& e : examples) {
-    AG_CHECK(e.feats.dim() == 2 && e.feats.size(1) == width, "pad_batch: features of '", e.key, "' are ",
-             ag::shape_str(e.feats.shape()), ", expected [T,", width, "]");
+    AG_CHECK(e.feats.dim() == 2 && e.feats.size(1) == width, "pad_batch: features of '", e.key,
+             "' are ", ag::shape_str(e.feats.shape()), ", expected [T,", width, "]");
     max_t = std::max(max_t, e.feats.size(0));
   }
   Batch b;
   b.feats = ag::zeros({static_cast<int64_t>(examples.size()), max_t, width});  // [B, T_max, F]
   for (size_t i = 0; i < examples.size(); ++i) {
     Example& e = examples[i];
-    std::memcpy(b.feats.data() + i * max_t * width, e.feats.data(), e.feats.numel() * sizeof(float));
+    std::memcpy(b.feats.data() + i * max_t * width, e.feats.data(),
+                e.feats.numel() * sizeof(float));
     b.lengths.push_back(e.feats.size(0));
     b.targets.push_back(std::move(e.targets));
     b.keys.push_back(std::move(e.key));
@@ -32,14 +33,19 @@ Batch pad_batch(std::vector<Example> examples) {
 std::vector<std::vector<size_t>> make_batches(const std::vector<int64_t>& frames,
                                               const std::vector<std::string>& keys,
                                               const BatchingOptions& o, SkipCounts& skips) {
-  AG_CHECK(frames.size() == keys.size(), "make_batches: ", frames.size(), " lengths for ", keys.size(), " keys");
+  AG_CHECK(frames.size() == keys.size(), "make_batches: ", frames.size(), " lengths for ",
+           keys.size(), " keys");
   std::vector<size_t> kept;
   for (size_t i = 0; i < frames.size(); ++i) {
-    if (frames[i] < o.min_frames) skips.add(SkipReason::below_min_frames, keys[i]);
-    else if (frames[i] > o.max_frames) skips.add(SkipReason::above_max_frames, keys[i]);
-    else kept.push_back(i);
+    if (frames[i] < o.min_frames)
+      skips.add(SkipReason::below_min_frames, keys[i]);
+    else if (frames[i] > o.max_frames)
+      skips.add(SkipReason::above_max_frames, keys[i]);
+    else
+      kept.push_back(i);
   }
-  std::stable_sort(kept.begin(), kept.end(), [&](size_t a, size_t b) { return frames[a] < frames[b]; });
+  std::stable_sort(kept.begin(), kept.end(),
+                   [&](size_t a, size_t b) { return frames[a] < frames[b]; });
   std::vector<std::vector<size_t>> batches;
   for (size_t i : kept) {
     // Sorted ascending, so the newcomer is the longest in its batch.

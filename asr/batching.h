@@ -34,8 +34,8 @@ struct Example {
 Batch pad_batch(std::vector<Example> examples);
 
 struct BatchingOptions {
-  int64_t batch_frames = 100000;  // B * T_max budget
-  int64_t min_frames = 0;         // shorter utterances are skipped
+  int64_t batch_frames = 100000;                             // B * T_max budget
+  int64_t min_frames = 0;                                    // shorter utterances are skipped
   int64_t max_frames = std::numeric_limits<int64_t>::max();  // longer ones are skipped
 };
 

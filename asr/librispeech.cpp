@@ -17,7 +17,8 @@ namespace {
 bool is_audio(const fs::path& p) { return p.extension() == ".flac" || p.extension() == ".wav"; }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 struct Chapter {
@@ -30,7 +31,8 @@ std::map<fs::path, Chapter> scan(const fs::path& root) {
   std::map<fs::path, Chapter> chapters;
   std::error_code ec;
   auto opts = fs::directory_options::follow_directory_symlink;
-  for (fs::recursive_directory_iterator it(root, opts, ec), end; !ec && it != end; it.increment(ec)) {
+  for (fs::recursive_directory_iterator it(root, opts, ec), end; !ec && it != end;
+       it.increment(ec)) {
     if (!it->is_regular_file()) continue;
     const fs::path& p = it->path();
     if (ends_with(p.filename().string(), ".trans.txt")) {
@@ -56,8 +58,9 @@ void read_transcript(const fs::path& file, const Chapter& chapter, std::set<std:
     size_t id_end = line.find_first_of(" \t", id_begin);
     std::string id = line.substr(id_begin, id_end - id_begin);
     std::string text = id_end == std::string::npos ? "" : normalize_text(line.substr(id_end));
-    if (!named.insert(id).second) throw CorpusError(file.string() + ":" + std::to_string(line_no) + ": id '" + id +
-                                  "' appears twice");
+    if (!named.insert(id).second)
+      throw CorpusError(file.string() + ":" + std::to_string(line_no) + ": id '" + id +
+                        "' appears twice");
     auto audio = chapter.audio.find(id);
     if (audio == chapter.audio.end()) {
       skips.add(SkipReason::transcript_without_audio, id);
@@ -83,7 +86,8 @@ std::vector<Utterance> read_librispeech(const std::string& split_dir, SkipCounts
   bool any_transcript = std::any_of(chapters.begin(), chapters.end(),
                                     [](const auto& c) { return !c.second.transcripts.empty(); });
   if (!any_transcript)
-    throw CorpusError(split_dir + ": no LibriSpeech transcripts (<speaker>-<chapter>.trans.txt) here");
+    throw CorpusError(split_dir +
+                      ": no LibriSpeech transcripts (<speaker>-<chapter>.trans.txt) here");
   std::vector<Utterance> out;
   for (auto& [dir, chapter] : chapters) {
     std::sort(chapter.transcripts.begin(), chapter.transcripts.end());
@@ -92,7 +96,8 @@ std::vector<Utterance> read_librispeech(const std::string& split_dir, SkipCounts
     for (const auto& [id, path] : chapter.audio)
       if (!named.count(id)) skips.add(SkipReason::audio_without_transcript, path.string());
   }
-  std::sort(out.begin(), out.end(), [](const Utterance& a, const Utterance& b) { return a.key < b.key; });
+  std::sort(out.begin(), out.end(),
+            [](const Utterance& a, const Utterance& b) { return a.key < b.key; });
   return out;
 }
 

@@ -27,10 +27,14 @@ std::string speed_key(const std::string& key, double speed) {
 
 Loader::Loader(std::vector<Utterance> utts, const Tokenizer& tokenizer, std::optional<Cmvn> cmvn,
                const DataConfig& c, bool train, uint64_t seed)
-    : utts_(std::move(utts)), cmvn_(std::move(cmvn)), specaugment_(c.specaugment), train_(train),
-      seed_(seed), num_workers_(static_cast<size_t>(std::max<int64_t>(c.num_workers, 0))) {
-  AG_CHECK(c.cmvn == cmvn_.has_value(), "Loader: data.cmvn is ", c.cmvn ? "true" : "false", " but CMVN statistics were ",
-           cmvn_ ? "given" : "not given");
+    : utts_(std::move(utts)),
+      cmvn_(std::move(cmvn)),
+      specaugment_(c.specaugment),
+      train_(train),
+      seed_(seed),
+      num_workers_(static_cast<size_t>(std::max<int64_t>(c.num_workers, 0))) {
+  AG_CHECK(c.cmvn == cmvn_.has_value(), "Loader: data.cmvn is ", c.cmvn ? "true" : "false",
+           " but CMVN statistics were ", cmvn_ ? "given" : "not given");
   plan(tokenizer, c);
 }
 
@@ -144,7 +148,9 @@ void Loader::work() {
   const size_t window = 2 * num_workers_;  // batches built ahead of the consumer
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    work_cv_.wait(lock, [&] { return stop_ || next_build_ >= order_.size() || next_build_ < next_take_ + window; });
+    work_cv_.wait(lock, [&] {
+      return stop_ || next_build_ >= order_.size() || next_build_ < next_take_ + window;
+    });
     if (stop_ || next_build_ >= order_.size()) return;
     size_t pos = next_build_++;
     int64_t epoch = epoch_;
@@ -180,7 +186,8 @@ void Loader::start_epoch(int64_t epoch, int64_t skip) {
   }
   next_build_ = next_take_ = std::min(static_cast<size_t>(skip), order_.size());
   ready_.clear();
-  for (size_t w = 0; w < std::min(num_workers_, order_.size()); ++w) workers_.emplace_back(&Loader::work, this);
+  for (size_t w = 0; w < std::min(num_workers_, order_.size()); ++w)
+    workers_.emplace_back(&Loader::work, this);
 }
 
 std::optional<Batch> Loader::next() {

@@ -77,18 +77,18 @@ class Loader {
   bool train_;
   uint64_t seed_;
   size_t num_workers_;
-  Fbank fbank_;                                 // shared: compute() is thread-safe
+  Fbank fbank_;  // shared: compute() is thread-safe
   std::vector<Item> items_;
-  std::vector<std::vector<size_t>> batches_;    // item indices, shortest first
+  std::vector<std::vector<size_t>> batches_;  // item indices, shortest first
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_, ready_cv_;
   SkipCounts skips_;
-  std::set<size_t> load_failed_;                // items already counted
+  std::set<size_t> load_failed_;  // items already counted
   int64_t epoch_ = -1;
-  std::vector<size_t> order_;                   // the epoch's batches in reading order
-  size_t next_build_ = 0, next_take_ = 0;       // positions in order_
-  std::map<size_t, Built> ready_;               // position -> batch
+  std::vector<size_t> order_;              // the epoch's batches in reading order
+  size_t next_build_ = 0, next_take_ = 0;  // positions in order_
+  std::map<size_t, Built> ready_;          // position -> batch
   std::atomic<bool> stop_{false};
   std::vector<std::thread> workers_;
 };

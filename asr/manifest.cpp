@@ -14,8 +14,8 @@ using nlohmann::json;
 void write_manifest(const std::string& path, const std::vector<Utterance>& utts) {
   std::string out;
   for (const Utterance& u : utts) {
-    nlohmann::ordered_json j = {{"key", u.key}, {"audio", u.audio}, {"text", u.text},
-              {"start", u.start}, {"end", u.end}, {"duration", u.duration}};
+    nlohmann::ordered_json j = {{"key", u.key},     {"audio", u.audio}, {"text", u.text},
+                                {"start", u.start}, {"end", u.end},     {"duration", u.duration}};
     out += j.dump() + "\n";
   }
   try {
@@ -34,7 +34,8 @@ T field(const json& j, const char* name, const std::string& where) {
   bool ok = std::is_same_v<T, std::string> ? it->is_string() : it->is_number();
   if (!ok)
     throw CorpusError(where + ": \"" + name + "\" must be a " +
-                      (std::is_same_v<T, std::string> ? "string" : "number") + ", got " + it->dump());
+                      (std::is_same_v<T, std::string> ? "string" : "number") + ", got " +
+                      it->dump());
   return it->get<T>();
 }
 
@@ -49,7 +50,8 @@ Utterance parse_line(const std::string& line, const fs::path& folder, const std:
   u.end = field<double>(j, "end", where);
   if (u.key.empty() || u.audio.empty()) throw CorpusError(where + ": empty \"key\" or \"audio\"");
   if (u.start < 0 || (u.end >= 0 && u.end <= u.start))
-    throw CorpusError(where + ": bad segment [" + std::to_string(u.start) + ", " + std::to_string(u.end) + ")");
+    throw CorpusError(where + ": bad segment [" + std::to_string(u.start) + ", " +
+                      std::to_string(u.end) + ")");
   u.duration = j.contains("duration") ? field<double>(j, "duration", where)
                                       : (u.end >= 0 ? u.end - u.start : 0);
   if (fs::path(u.audio).is_relative()) u.audio = (folder / u.audio).string();
@@ -71,7 +73,8 @@ std::vector<Utterance> read_manifest(const std::string& path) {
     Utterance u = parse_line(line, folder, where);
     auto [it, fresh] = line_of_key.emplace(u.key, line_no);
     if (!fresh)
-      throw CorpusError(where + ": key '" + u.key + "' already on line " + std::to_string(it->second));
+      throw CorpusError(where + ": key '" + u.key + "' already on line " +
+                        std::to_string(it->second));
     utts.push_back(std::move(u));
   }
   if (in.bad()) throw CorpusError(path + ": read error");

@@ -46,7 +46,8 @@ class Progress {
   Progress(std::string label, size_t total) : label_(std::move(label)), total_(total) {}
   void update(size_t done) {
     auto now = std::chrono::steady_clock::now();
-    if (label_.empty() || done == 0 || (done < total_ && now - last_ < std::chrono::seconds(3))) return;
+    if (label_.empty() || done == 0 || (done < total_ && now - last_ < std::chrono::seconds(3)))
+      return;
     last_ = now;
     double s = std::chrono::duration<double>(now - start_).count();
     std::fprintf(stderr, "%s: %zu/%zu (%zu%%), %.1f s, ETA %.1f s\n", label_.c_str(), done, total_,
@@ -87,9 +88,11 @@ std::vector<Utterance> read_split(const std::string& layout, const std::string& 
 
 }  // namespace
 
-Cmvn compute_cmvn(std::vector<Utterance>& utts, int64_t threads, SkipCounts& skips, const std::string& progress) {
+Cmvn compute_cmvn(std::vector<Utterance>& utts, int64_t threads, SkipCounts& skips,
+                  const std::string& progress) {
   const size_t n = utts.size();
-  size_t workers = threads > 0 ? static_cast<size_t>(threads) : std::max(1u, std::thread::hardware_concurrency());
+  size_t workers = threads > 0 ? static_cast<size_t>(threads)
+                               : std::max(1u, std::thread::hardware_concurrency());
   workers = std::max<size_t>(1, std::min(workers, n));
   const Fbank fbank;  // compute() is thread-safe
 
@@ -134,8 +137,10 @@ Cmvn compute_cmvn(std::vector<Utterance>& utts, int64_t threads, SkipCounts& ski
 
   std::vector<Utterance> kept;
   for (size_t i = 0; i < n; ++i) {
-    if (failures[i]) skips.add(failures[i]->reason, failures[i]->what);
-    else kept.push_back(std::move(utts[i]));
+    if (failures[i])
+      skips.add(failures[i]->reason, failures[i]->what);
+    else
+      kept.push_back(std::move(utts[i]));
   }
   utts = std::move(kept);
   return cmvn;
@@ -144,9 +149,12 @@ Cmvn compute_cmvn(std::vector<Utterance>& utts, int64_t threads, SkipCounts& ski
 PrepareReport prepare_data_folder(const PrepareOptions& o) {
   if (!fs::is_directory(o.corpus)) throw CorpusError(o.corpus + ": corpus folder not found");
   PrepareReport r;
-  std::vector<Utterance> train = read_split(o.layout, o.corpus + "/" + o.train_split, o.keep_unk, r.train_skips);
-  std::vector<Utterance> dev = read_split(o.layout, o.corpus + "/" + o.dev_split, o.keep_unk, r.dev_skips);
-  if (train.empty()) throw CorpusError(o.corpus + "/" + o.train_split + ": no usable training utterances");
+  std::vector<Utterance> train =
+      read_split(o.layout, o.corpus + "/" + o.train_split, o.keep_unk, r.train_skips);
+  std::vector<Utterance> dev =
+      read_split(o.layout, o.corpus + "/" + o.dev_split, o.keep_unk, r.dev_skips);
+  if (train.empty())
+    throw CorpusError(o.corpus + "/" + o.train_split + ": no usable training utterances");
 
   DataFolder folder{o.out};
   std::error_code ec;
@@ -154,12 +162,14 @@ PrepareReport prepare_data_folder(const PrepareOptions& o) {
   if (ec) throw CorpusError(o.out + ": cannot create the data folder: " + ec.message());
   std::vector<std::string> texts;
   for (const Utterance& u : train) texts.push_back(u.text);
-  std::unique_ptr<Tokenizer> tok = train_tokenizer(o.tokenizer, texts, o.vocab_size, folder.tokenizer());
+  std::unique_ptr<Tokenizer> tok =
+      train_tokenizer(o.tokenizer, texts, o.vocab_size, folder.tokenizer());
   drop_unencodable(train, *tok, r.train_skips);
   drop_unencodable(dev, *tok, r.dev_skips);
 
   Cmvn cmvn = compute_cmvn(train, o.threads, r.train_skips, "cmvn (" + o.train_split + ")");
-  if (train.empty()) throw CorpusError(o.corpus + "/" + o.train_split + ": no training audio could be read");
+  if (train.empty())
+    throw CorpusError(o.corpus + "/" + o.train_split + ": no training audio could be read");
   cmvn.save(folder.cmvn());
   write_manifest(folder.manifest("train"), train);
   write_manifest(folder.manifest("dev"), dev);

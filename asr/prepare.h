@@ -25,19 +25,19 @@ struct DataFolder {
 };
 
 struct PrepareOptions {
-  std::string corpus;               // corpus root, holding the split folders
-  std::string layout;               // librispeech | tedlium
-  std::string out;                  // the data folder to write
-  std::string tokenizer = "char";   // char | bpe | unigram
-  int64_t vocab_size = 5000;        // bpe, unigram
-  bool keep_unk = false;            // TED-LIUM <unk>
+  std::string corpus;              // corpus root, holding the split folders
+  std::string layout;              // librispeech | tedlium
+  std::string out;                 // the data folder to write
+  std::string tokenizer = "char";  // char | bpe | unigram
+  int64_t vocab_size = 5000;       // bpe, unigram
+  bool keep_unk = false;           // TED-LIUM <unk>
   std::string train_split = "train";
   std::string dev_split = "dev";
-  int64_t threads = 0;              // feature extraction threads (0: all cores)
+  int64_t threads = 0;  // feature extraction threads (0: all cores)
 };
 
 struct PrepareReport {
-  size_t train = 0, dev = 0;        // utterances written
+  size_t train = 0, dev = 0;  // utterances written
   double train_hours = 0, dev_hours = 0;
   SkipCounts train_skips, dev_skips;
 };

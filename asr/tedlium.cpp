@@ -37,7 +37,8 @@ double parse_time(const std::string& field, const std::string& where) {
 // "talk-0001234-0005678": the segment's times in centiseconds, as Kaldi's recipes name them.
 std::string segment_key(const std::string& talk, double start, double end) {
   char times[40];
-  std::snprintf(times, sizeof times, "-%07lld-%07lld", std::llround(start * 100), std::llround(end * 100));
+  std::snprintf(times, sizeof times, "-%07lld-%07lld", std::llround(start * 100),
+                std::llround(end * 100));
   return talk + times;
 }
 
@@ -64,9 +65,11 @@ Talk open_talk(const fs::path& split, const std::string& name) {
 // One stm line -> an utterance, or a skip. `where` is "file:line".
 void read_segment(const std::vector<std::string>& f, const Talk& talk, bool keep_unk,
                   const std::string& where, std::vector<Utterance>& out, SkipCounts& skips) {
-  if (f.size() < 5) throw CorpusError(where + ": expected 'talk channel speaker start end [<label>] text'");
+  if (f.size() < 5)
+    throw CorpusError(where + ": expected 'talk channel speaker start end [<label>] text'");
   double start = parse_time(f[3], where), end = parse_time(f[4], where);
-  if (end <= start) throw CorpusError(where + ": segment ends (" + f[4] + ") before it starts (" + f[3] + ")");
+  if (end <= start)
+    throw CorpusError(where + ": segment ends (" + f[4] + ") before it starts (" + f[3] + ")");
   size_t first = f.size() > 5 && is_tag(f[5]) && f[5].find(',') != std::string::npos ? 6 : 5;
   std::string raw;
   for (size_t i = first; i < f.size(); ++i) raw += (i > first ? " " : "") + f[i];
@@ -126,12 +129,14 @@ std::string normalize_tedlium_text(const std::string& text, bool keep_unk) {
   return out;
 }
 
-std::vector<Utterance> read_tedlium(const std::string& split_dir, bool keep_unk, SkipCounts& skips) {
+std::vector<Utterance> read_tedlium(const std::string& split_dir, bool keep_unk,
+                                    SkipCounts& skips) {
   fs::path split(split_dir);
   if (!fs::is_directory(split)) throw CorpusError(split_dir + ": corpus folder not found");
   std::vector<fs::path> stms = sorted_files(split / "stm", ".stm");
   if (stms.empty())
-    throw CorpusError(split_dir + ": no stm/*.stm files (TED-LIUM layout: sph/<talk>.sph, stm/<talk>.stm)");
+    throw CorpusError(split_dir +
+                      ": no stm/*.stm files (TED-LIUM layout: sph/<talk>.sph, stm/<talk>.stm)");
   std::set<std::string> talks;
   std::vector<Utterance> out;
   for (const fs::path& stm : stms) {
@@ -140,8 +145,10 @@ std::vector<Utterance> read_tedlium(const std::string& split_dir, bool keep_unk,
     read_stm(stm, talk, keep_unk, out, skips);
   }
   for (const fs::path& sph : sorted_files(split / "sph", ".sph"))
-    if (!talks.count(sph.stem().string())) skips.add(SkipReason::audio_without_transcript, sph.string());
-  std::sort(out.begin(), out.end(), [](const Utterance& a, const Utterance& b) { return a.key < b.key; });
+    if (!talks.count(sph.stem().string()))
+      skips.add(SkipReason::audio_without_transcript, sph.string());
+  std::sort(out.begin(), out.end(),
+            [](const Utterance& a, const Utterance& b) { return a.key < b.key; });
   return out;
 }
 

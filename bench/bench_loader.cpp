@@ -32,10 +32,12 @@ int main(int argc, char** argv) {
       for (int64_t t : b->lengths) frames += t;
     }
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("{\"row\": \"epoch\", \"workers\": %lld, \"batches\": %zu, \"utterances\": %lld, \"seconds\": %.3f, "
-                "\"utterances_per_s\": %.1f, \"audio_x_realtime\": %.1f}\n",
-                static_cast<long long>(workers), loader.num_batches(), static_cast<long long>(n), s, n / s,
-                frames * 0.01 / s);
+    std::printf(
+        "{\"row\": \"epoch\", \"workers\": %lld, \"batches\": %zu, \"utterances\": %lld, "
+        "\"seconds\": %.3f, "
+        "\"utterances_per_s\": %.1f, \"audio_x_realtime\": %.1f}\n",
+        static_cast<long long>(workers), loader.num_batches(), static_cast<long long>(n), s, n / s,
+        frames * 0.01 / s);
   }
   return 0;
 }

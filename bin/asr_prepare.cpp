@@ -22,17 +22,33 @@ int main(int argc, char** argv) {
   asr::PrepareOptions o;
   std::string unk = "drop", manifest;
   std::vector<std::string> dump;
-  auto* corpus = app.add_option("--corpus", o.corpus, "corpus root (holding the split folders), or with --manifest one split folder");
-  app.add_option("--layout", o.layout, "corpus layout")->check(CLI::IsMember({"librispeech", "tedlium"}));
-  auto* out = app.add_option("--out", o.out, "data folder to write (train.jsonl, dev.jsonl, cmvn.json, tokenizer/)");
-  app.add_option("--tokenizer", o.tokenizer, "output units")->check(CLI::IsMember({"char", "bpe", "unigram"}))->capture_default_str();
-  app.add_option("--vocab-size", o.vocab_size, "bpe/unigram vocabulary size")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--unk", unk, "TED-LIUM <unk>: keep it in the transcripts or drop it")->check(CLI::IsMember({"keep", "drop"}))->capture_default_str();
-  app.add_option("--train-split", o.train_split, "training split folder under --corpus")->capture_default_str();
-  app.add_option("--dev-split", o.dev_split, "validation split folder under --corpus")->capture_default_str();
-  app.add_option("--threads", o.threads, "feature extraction threads (0: all cores)")->check(CLI::NonNegativeNumber);
-  auto* man = app.add_option("--manifest", manifest, "write only this manifest of the split folder --corpus");
-  auto* dumpf = app.add_option("--dump-features", dump, "AUDIO OUT.npy: one file's fbank features (before CMVN)")->expected(2);
+  auto* corpus = app.add_option(
+      "--corpus", o.corpus,
+      "corpus root (holding the split folders), or with --manifest one split folder");
+  app.add_option("--layout", o.layout, "corpus layout")
+      ->check(CLI::IsMember({"librispeech", "tedlium"}));
+  auto* out = app.add_option(
+      "--out", o.out, "data folder to write (train.jsonl, dev.jsonl, cmvn.json, tokenizer/)");
+  app.add_option("--tokenizer", o.tokenizer, "output units")
+      ->check(CLI::IsMember({"char", "bpe", "unigram"}))
+      ->capture_default_str();
+  app.add_option("--vocab-size", o.vocab_size, "bpe/unigram vocabulary size")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--unk", unk, "TED-LIUM <unk>: keep it in the transcripts or drop it")
+      ->check(CLI::IsMember({"keep", "drop"}))
+      ->capture_default_str();
+  app.add_option("--train-split", o.train_split, "training split folder under --corpus")
+      ->capture_default_str();
+  app.add_option("--dev-split", o.dev_split, "validation split folder under --corpus")
+      ->capture_default_str();
+  app.add_option("--threads", o.threads, "feature extraction threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  auto* man = app.add_option("--manifest", manifest,
+                             "write only this manifest of the split folder --corpus");
+  auto* dumpf = app.add_option("--dump-features", dump,
+                               "AUDIO OUT.npy: one file's fbank features (before CMVN)")
+                    ->expected(2);
   out->excludes(man);
   dumpf->excludes(corpus)->excludes(out)->excludes(man);
   CLI11_PARSE(app, argc, argv);
@@ -43,7 +59,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (o.corpus.empty() || o.layout.empty() || (o.out.empty() && manifest.empty()))
-      throw std::runtime_error("need --corpus DIR --layout L and --out DATA_DIR or --manifest FILE (or --dump-features); see --help");
+      throw std::runtime_error(
+          "need --corpus DIR --layout L and --out DATA_DIR or --manifest FILE (or "
+          "--dump-features); see --help");
     o.keep_unk = unk == "keep";
     if (!manifest.empty()) {
       asr::SkipCounts skips;
@@ -53,9 +71,10 @@ int main(int argc, char** argv) {
       return 0;
     }
     asr::PrepareReport r = asr::prepare_data_folder(o);
-    std::fprintf(stderr, "asr-prepare: %s: %zu utterances (%.2f h), %s: %zu utterances (%.2f h) -> %s\n",
-                 o.train_split.c_str(), r.train, r.train_hours, o.dev_split.c_str(), r.dev, r.dev_hours,
-                 o.out.c_str());
+    std::fprintf(stderr,
+                 "asr-prepare: %s: %zu utterances (%.2f h), %s: %zu utterances (%.2f h) -> %s\n",
+                 o.train_split.c_str(), r.train, r.train_hours, o.dev_split.c_str(), r.dev,
+                 r.dev_hours, o.out.c_str());
     report_skips(o.train_split.c_str(), r.train_skips);
     report_skips(o.dev_split.c_str(), r.dev_skips);
     return 0;

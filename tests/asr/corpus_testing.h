@@ -50,14 +50,16 @@ inline std::vector<short> read_pcm(const fs::path& file) {
 }
 
 // 16 kHz mono 16-bit PCM; format: SF_FORMAT_WAV, SF_FORMAT_NIST (.sph), SF_FORMAT_FLAC.
-inline void write_pcm(const fs::path& file, const std::vector<short>& pcm, int format = SF_FORMAT_WAV) {
+inline void write_pcm(const fs::path& file, const std::vector<short>& pcm,
+                      int format = SF_FORMAT_WAV) {
   SF_INFO info{};
   info.samplerate = 16000;
   info.channels = 1;
   info.format = format | SF_FORMAT_PCM_16;
   SNDFILE* f = sf_open(file.c_str(), SFM_WRITE, &info);
   BOOST_REQUIRE_MESSAGE(f, "cannot write " + file.string() + ": " + sf_strerror(nullptr));
-  BOOST_REQUIRE_EQUAL(sf_write_short(f, pcm.data(), pcm.size()), static_cast<sf_count_t>(pcm.size()));
+  BOOST_REQUIRE_EQUAL(sf_write_short(f, pcm.data(), pcm.size()),
+                      static_cast<sf_count_t>(pcm.size()));
   sf_close(f);
 }
 
@@ -68,11 +70,11 @@ inline void write_text(const fs::path& file, const std::string& text) {
 
 // One stm segment of the fixture: what the .stm says and what the reader must make of it.
 struct FixtureSegment {
-  std::string an4_id;     // source utterance ("" for a silence segment)
-  std::string stm_text;   // after the label
-  std::string drop_text;  // expected with unk=drop ("" = skipped as empty)
-  std::string keep_text;  // expected with unk=keep
-  bool label = true;      // write a <o,f0,male> label field
+  std::string an4_id;         // source utterance ("" for a silence segment)
+  std::string stm_text;       // after the label
+  std::string drop_text;      // expected with unk=drop ("" = skipped as empty)
+  std::string keep_text;      // expected with unk=keep
+  bool label = true;          // write a <o,f0,male> label field
   double start = 0, end = 0;  // filled in by make_talk
 };
 
@@ -88,7 +90,9 @@ struct FixtureTalk {
 inline std::vector<FixtureTalk> fixture_talks() {
   const std::string ignore = "ignore_time_segment_in_scoring";
   return {
-      {"TalkA_2010", "train", "train",
+      {"TalkA_2010",
+       "train",
+       "train",
        {{"", ignore, "", ""},
         {"1011-1-0311", "it 's erase i s l f thirty eight", "IT'S ERASE I S L F THIRTY EIGHT",
          "IT'S ERASE I S L F THIRTY EIGHT"},
@@ -98,13 +102,17 @@ inline std::vector<FixtureTalk> fixture_talks() {
         {"1011-1-0314", "a m s j seven thousand <sil> one hundred and eighty six",
          "A M S J SEVEN THOUSAND ONE HUNDRED AND EIGHTY SIX",
          "A M S J SEVEN THOUSAND ONE HUNDRED AND EIGHTY SIX"}}},
-      {"TalkB_2011", "train", "train",
+      {"TalkB_2011",
+       "train",
+       "train",
        {{"", ignore, "", ""},
         {"1012-1-0131", "rubout w l f x y  seven oh six nine", "RUBOUT W L F X Y SEVEN OH SIX NINE",
          "RUBOUT W L F X Y SEVEN OH SIX NINE", false},
         {"1012-1-0132", "go", "GO", "GO"},
         {"1012-1-0133", "<unk>", "", "<unk>"}}},
-      {"TalkC_2012", "dev", "dev",
+      {"TalkC_2012",
+       "dev",
+       "dev",
        {{"", ignore, "", ""},
         {"1001-1-0251", "yes", "YES", "YES"},
         {"1001-1-0253", "<breath> go", "GO", "GO"},
@@ -133,7 +141,8 @@ inline std::vector<FixtureTalk> make_tedlium_fixture(const fs::path& root) {
       }
       char times[64];
       std::snprintf(times, sizeof times, "%.2f %.2f", s.start, s.end);
-      stm += talk.name + " 1 " + talk.name + " " + times + (s.label ? " <o,f0,male> " : " ") + s.stm_text + "\n";
+      stm += talk.name + " 1 " + talk.name + " " + times + (s.label ? " <o,f0,male> " : " ") +
+             s.stm_text + "\n";
     }
     fs::path split = root / talk.split;
     fs::create_directories(split / "sph");

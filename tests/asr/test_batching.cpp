@@ -1,7 +1,6 @@
 // Length bucketing, the frame budget, skipping by length, per-epoch shuffling, padding.
-#include <boost/test/unit_test.hpp>
-
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <random>
 #include <set>
 
@@ -13,7 +12,7 @@ namespace {
 
 std::vector<std::string> names(size_t n) {
   std::vector<std::string> k;
-  for (size_t i = 0; i < n; ++i) k.push_back("u" + std::to_string(i));
+  for (size_t i = 0; i < n; ++i) k.push_back(std::to_string(i));
   return k;
 }
 
@@ -78,7 +77,9 @@ BOOST_AUTO_TEST_CASE(skip_counts_name_examples) {
   make_batches({1, 2, 1000}, {"tiny", "small", "huge"}, {5000, 2, 999}, skips);
   BOOST_CHECK_EQUAL(skips.count(SkipReason::below_min_frames), 1);
   BOOST_CHECK_EQUAL(skips.count(SkipReason::above_max_frames), 1);
-  BOOST_CHECK_EQUAL(skips.summary(), "  1 shorter than min_frames (e.g. tiny)\n  1 longer than max_frames (e.g. huge)\n");
+  BOOST_CHECK_EQUAL(
+      skips.summary(),
+      "  1 shorter than min_frames (e.g. tiny)\n  1 longer than max_frames (e.g. huge)\n");
   SkipCounts more;
   more.add(SkipReason::below_min_frames, "other");
   skips.merge(more);
@@ -125,6 +126,7 @@ BOOST_AUTO_TEST_CASE(pad_batch_zero_pads) {
     pad_batch(std::move(mixed));
     BOOST_ERROR("expected an error");
   } catch (const ag::Error& e) {
-    BOOST_CHECK(std::string(e.what()).find("features of 'b' are [2,40], expected [T,80]") != std::string::npos);
+    BOOST_CHECK(std::string(e.what()).find("features of 'b' are [2,40], expected [T,80]") !=
+                std::string::npos);
   }
 }

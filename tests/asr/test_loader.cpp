@@ -2,7 +2,6 @@
 // per-epoch order, the frame budget on real features, plain features in eval mode, CMVN, every
 // kind of bad utterance skipped and counted once, and clean early stops.
 #include <boost/test/unit_test.hpp>
-
 #include <cmath>
 #include <set>
 
@@ -78,9 +77,11 @@ BOOST_AUTO_TEST_CASE(same_batches_whatever_the_workers) {
   std::vector<std::string> k0 = keys_of(e0), k1 = keys_of(e1);
   BOOST_CHECK_EQUAL(k0.size(), 36u);
   BOOST_CHECK_EQUAL(std::set<std::string>(k0.begin(), k0.end()).size(), 36u);
-  BOOST_CHECK(std::set<std::string>(k0.begin(), k0.end()) == std::set<std::string>(k1.begin(), k1.end()));
+  BOOST_CHECK(std::set<std::string>(k0.begin(), k0.end()) ==
+              std::set<std::string>(k1.begin(), k1.end()));
   BOOST_CHECK(k0 != k1);
-  BOOST_CHECK(std::count_if(k0.begin(), k0.end(), [](auto& k) { return k.rfind("sp0.9-", 0) == 0; }) == 12);
+  BOOST_CHECK(
+      std::count_if(k0.begin(), k0.end(), [](auto& k) { return k.rfind("sp0.9-", 0) == 0; }) == 12);
   // SpecAugment differs between epochs: the same utterance copy gets other masks.
   auto feats_of = [](const std::vector<Batch>& bs, const std::string& key) {
     for (const Batch& b : bs)
@@ -88,7 +89,8 @@ BOOST_AUTO_TEST_CASE(same_batches_whatever_the_workers) {
         if (b.keys[i] == key) {
           std::vector<float> all = b.feats.to_vector();
           int64_t t = b.feats.size(1), f = b.feats.size(2);
-          return std::vector<float>(all.begin() + i * t * f, all.begin() + (i * t + b.lengths[i]) * f);
+          return std::vector<float>(all.begin() + i * t * f,
+                                    all.begin() + (i * t + b.lengths[i]) * f);
         }
     return std::vector<float>();
   };
@@ -108,7 +110,8 @@ BOOST_AUTO_TEST_CASE(real_batches_keep_the_frame_budget) {
     BOOST_CHECK_EQUAL(b.feats.size(2), 80);
     std::vector<float> v = b.feats.to_vector();
     for (int64_t i = 0; i < b.size(); ++i) {
-      for (int64_t j = b.lengths[i] * 80; j < t * 80; ++j) BOOST_REQUIRE_EQUAL(v[i * t * 80 + j], 0.0f);
+      for (int64_t j = b.lengths[i] * 80; j < t * 80; ++j)
+        BOOST_REQUIRE_EQUAL(v[i * t * 80 + j], 0.0f);
       BOOST_CHECK_GE(b.lengths[i], c.min_frames);
       BOOST_CHECK_LE(b.lengths[i], c.max_frames);
     }
@@ -182,29 +185,31 @@ BOOST_AUTO_TEST_CASE(bad_utterances_are_skipped_and_counted_once) {
   write_pcm(tmp.path / "truncated.wav", pcm);
   fs::resize_file(tmp.path / "truncated.wav", 1000);
   write_pcm(tmp.path / "vanishes.wav", pcm);
-  auto u = [&](std::string key, std::string file, std::string text, double duration, double start = 0, double end = -1) {
+  auto u = [&](std::string key, std::string file, std::string text, double duration,
+               double start = 0, double end = -1) {
     return Utterance{key, (tmp.path / file).string(), text, start, end, duration};
   };
   std::vector<Utterance> utts = {
       u("good", "good.wav", "YES", secs),
-      u("good_unknown_length", "good.wav", "YES", 0),          // duration from the header
-      u("missing_planned", "nope.wav", "YES", 0),              // found missing when planning
-      u("missing_loaded", "nope.wav", "YES", 2.0),             // found missing when loading
-      u("vanishes", "vanishes.wav", "YES", secs),              // deleted after planning
-      u("garbage_planned", "garbage.flac", "YES", 0),          // header unreadable when planning
+      u("good_unknown_length", "good.wav", "YES", 0),  // duration from the header
+      u("missing_planned", "nope.wav", "YES", 0),      // found missing when planning
+      u("missing_loaded", "nope.wav", "YES", 2.0),     // found missing when loading
+      u("vanishes", "vanishes.wav", "YES", secs),      // deleted after planning
+      u("garbage_planned", "garbage.flac", "YES", 0),  // header unreadable when planning
       u("garbage_loaded", "garbage.flac", "YES", 2.0),
       u("truncated", "truncated.wav", "YES", secs),
-      u("outside", "good.wav", "YES", 1.0, 100.0, 101.0),      // segment past the end
+      u("outside", "good.wav", "YES", 1.0, 100.0, 101.0),  // segment past the end
       u("empty", "good.wav", "", secs),
       u("blank", "good.wav", "   ", secs),
       u("digits", "good.wav", "ROOM 101", secs),
       u("accent", "good.wav", "CAF\xC3\x89", secs),
       u("short_planned", "short.wav", "YES", 0.05),
-      u("short_loaded", "short.wav", "YES", 2.0),              // duration wrong in the manifest
+      u("short_loaded", "short.wav", "YES", 2.0),  // duration wrong in the manifest
   };
   for (int64_t workers : {0, 2}) {
     Loader loader(utts, chars(), std::nullopt, config(workers), false, 1);
-    fs::copy_file(tmp.path / "vanishes.wav", tmp.path / "kept.wav", fs::copy_options::overwrite_existing);
+    fs::copy_file(tmp.path / "vanishes.wav", tmp.path / "kept.wav",
+                  fs::copy_options::overwrite_existing);
     fs::remove(tmp.path / "vanishes.wav");
     for (int64_t e : {0, 1}) {
       std::vector<std::string> keys = keys_of(epoch(loader, e));

@@ -27,7 +27,8 @@ struct Run {
 // Runs build/bin/asr-prepare with `args`; returns its exit code and stderr.
 Run prepare(const std::string& args, const fs::path& tmp) {
   fs::path err = tmp / "stderr.txt";
-  std::string cmd = std::string(LATENTASR_BINARY_DIR) + "/bin/asr-prepare " + args + " > /dev/null 2> " + err.string();
+  std::string cmd = std::string(LATENTASR_BINARY_DIR) + "/bin/asr-prepare " + args +
+                    " > /dev/null 2> " + err.string();
   int status = std::system(cmd.c_str());
   BOOST_REQUIRE_MESSAGE(WIFEXITED(status), "asr-prepare did not exit: " + cmd);
   std::ifstream in(err);
@@ -44,7 +45,8 @@ bool has(const std::string& text, const std::string& part) {
 Cmvn cmvn_by_hand(const std::vector<Utterance>& utts) {
   Fbank fbank;
   Cmvn c;
-  for (const Utterance& u : utts) c.add(fbank.compute(read_audio(u.audio, kSampleRate, u.start, u.end)));
+  for (const Utterance& u : utts)
+    c.add(fbank.compute(read_audio(u.audio, kSampleRate, u.start, u.end)));
   return c;
 }
 
@@ -54,7 +56,9 @@ BOOST_AUTO_TEST_CASE(prepares_a_data_folder_from_an4) {
   TempDir tmp("prep_an4");
   make_mini_an4(tmp.path / "an4", {"1011", "1012"}, {"1001"});
   fs::path out = tmp.path / "data";
-  Run r = prepare("--corpus " + (tmp.path / "an4").string() + " --layout librispeech --out " + out.string() + " --threads 2", tmp.path);
+  Run r = prepare("--corpus " + (tmp.path / "an4").string() + " --layout librispeech --out " +
+                      out.string() + " --threads 2",
+                  tmp.path);
   BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
   BOOST_CHECK(has(r.err, "train: 26 utterances"));
   BOOST_CHECK(has(r.err, "dev: 9 utterances"));
@@ -89,7 +93,9 @@ BOOST_AUTO_TEST_CASE(prepares_the_tedlium_fixture) {
   BOOST_REQUIRE_MESSAGE(drop.rc == 0, drop.err);
   BOOST_CHECK(has(drop.err, "train: 5 utterances"));
   BOOST_CHECK(has(drop.err, "dev: 3 utterances"));
-  BOOST_CHECK(has(drop.err, "train: skipped 3 utterances:\n  1 empty transcript (e.g. TalkB_2011-0000870-0000980)"));
+  BOOST_CHECK(
+      has(drop.err,
+          "train: skipped 3 utterances:\n  1 empty transcript (e.g. TalkB_2011-0000870-0000980)"));
   BOOST_CHECK(has(drop.err, "  2 ignored segment (e.g. TalkA_2010-0000000-0000050)"));
   std::vector<Utterance> train = read_manifest((tmp.path / "drop" / "train.jsonl").string());
   BOOST_REQUIRE_EQUAL(train.size(), 5u);
@@ -106,7 +112,9 @@ BOOST_AUTO_TEST_CASE(prepares_the_tedlium_fixture) {
 
   // A single manifest of one split, no tokenizer or statistics.
   fs::path m = tmp.path / "dev_only.jsonl";
-  Run one = prepare("--corpus " + (tmp.path / "ted" / "dev").string() + " --layout tedlium --manifest " + m.string(), tmp.path);
+  Run one = prepare("--corpus " + (tmp.path / "ted" / "dev").string() +
+                        " --layout tedlium --manifest " + m.string(),
+                    tmp.path);
   BOOST_REQUIRE_MESSAGE(one.rc == 0, one.err);
   BOOST_CHECK(has(one.err, "3 utterances -> " + m.string()));
   BOOST_CHECK_EQUAL(read_manifest(m.string()).size(), 3u);
@@ -124,7 +132,8 @@ BOOST_AUTO_TEST_CASE(dump_features_writes_a_readable_npy) {
   BOOST_CHECK_EQUAL(bytes.substr(0, 6), "\x93NUMPY");
   BOOST_CHECK_EQUAL(bytes[6], 1);  // version 1.0
   BOOST_CHECK_EQUAL(bytes[7], 0);
-  size_t header_len = static_cast<unsigned char>(bytes[8]) | static_cast<unsigned char>(bytes[9]) << 8;
+  size_t header_len = static_cast<unsigned char>(bytes[8]) | static_cast<unsigned char>(bytes[9])
+                                                                 << 8;
   BOOST_CHECK_EQUAL((10 + header_len) % 16, 0u);  // data aligned as numpy writes it
   std::string header = bytes.substr(10, header_len);
   ag::Tensor want = Fbank().compute(read_audio(flac.string()));  // [T, 80]
@@ -132,7 +141,8 @@ BOOST_AUTO_TEST_CASE(dump_features_writes_a_readable_npy) {
   BOOST_CHECK(has(header, "'fortran_order': False"));
   BOOST_CHECK(has(header, "'shape': (" + std::to_string(want.size(0)) + ", 80)"));
   BOOST_REQUIRE_EQUAL(bytes.size() - 10 - header_len, want.numel() * sizeof(float));
-  BOOST_CHECK(std::memcmp(bytes.data() + 10 + header_len, want.data(), want.numel() * sizeof(float)) == 0);
+  BOOST_CHECK(
+      std::memcmp(bytes.data() + 10 + header_len, want.data(), want.numel() * sizeof(float)) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(error_exits_say_what_is_wrong) {
@@ -149,11 +159,15 @@ BOOST_AUTO_TEST_CASE(error_exits_say_what_is_wrong) {
   BOOST_CHECK_EQUAL(r.rc, 1);
   BOOST_CHECK(has(r.err, "no LibriSpeech transcripts"));
 
-  r = prepare("--corpus " + (tmp.path / "ted").string() + " --layout tedlium --train-split nope" + out, tmp.path);
+  r = prepare(
+      "--corpus " + (tmp.path / "ted").string() + " --layout tedlium --train-split nope" + out,
+      tmp.path);
   BOOST_CHECK_EQUAL(r.rc, 1);
   BOOST_CHECK(has(r.err, "nope: corpus folder not found"));
 
-  r = prepare("--corpus " + (tmp.path / "ted").string() + " --layout tedlium --tokenizer bpe --vocab-size 5000" + out, tmp.path);
+  r = prepare("--corpus " + (tmp.path / "ted").string() +
+                  " --layout tedlium --tokenizer bpe --vocab-size 5000" + out,
+              tmp.path);
   BOOST_CHECK_EQUAL(r.rc, 1);
   BOOST_CHECK(has(r.err, "vocab_size 5000"));
 
@@ -161,11 +175,14 @@ BOOST_AUTO_TEST_CASE(error_exits_say_what_is_wrong) {
   BOOST_CHECK_NE(r.rc, 0);
   BOOST_CHECK(has(r.err, "--layout"));
 
-  r = prepare("--corpus " + (tmp.path / "ted").string() + " --layout tedlium --unk maybe" + out, tmp.path);
+  r = prepare("--corpus " + (tmp.path / "ted").string() + " --layout tedlium --unk maybe" + out,
+              tmp.path);
   BOOST_CHECK_NE(r.rc, 0);
   BOOST_CHECK(has(r.err, "--unk"));
 
-  r = prepare("--corpus " + (tmp.path / "ted").string() + " --layout tedlium" + out + " --manifest m.jsonl", tmp.path);
+  r = prepare(
+      "--corpus " + (tmp.path / "ted").string() + " --layout tedlium" + out + " --manifest m.jsonl",
+      tmp.path);
   BOOST_CHECK_NE(r.rc, 0);
   BOOST_CHECK(has(r.err, "excludes"));
 
@@ -178,7 +195,9 @@ BOOST_AUTO_TEST_CASE(error_exits_say_what_is_wrong) {
   BOOST_CHECK(has(r.err, nowhere + ".flac"));
   BOOST_CHECK(!fs::exists(tmp.path / "x.npy"));
 
-  r = prepare("--dump-features " + an4_flac("dev", "1001-1-0251").string() + " " + nowhere + "/x.npy", tmp.path);
+  r = prepare(
+      "--dump-features " + an4_flac("dev", "1001-1-0251").string() + " " + nowhere + "/x.npy",
+      tmp.path);
   BOOST_CHECK_EQUAL(r.rc, 1);
   BOOST_CHECK(has(r.err, nowhere + "/x.npy"));
 }
