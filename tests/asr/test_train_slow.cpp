@@ -40,7 +40,7 @@ BOOST_AUTO_TEST_CASE(resume_continues_exactly) {
   std::string config = testing::tiny_config(data);
   std::string root = fs::path(data).parent_path().string();
   // Several batches per epoch and an epoch boundary inside the 10 steps.
-  std::vector<std::string> sets = {"data.batch_frames=2500", "train.max_epochs=0"};
+  std::vector<std::string> sets = {"data.batch_frames=1500", "data.max_frames=1500", "train.max_epochs=0"};
   asr::TrainOptions straight{config, sets, root + "/straight", "", false, 10, false};
   BOOST_REQUIRE_EQUAL(asr::train(straight), 0);
   asr::TrainOptions first{config, sets, root + "/resumed", "", false, 5, false};
