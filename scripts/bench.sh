@@ -8,3 +8,4 @@ bash scripts/build.sh
 /usr/bin/python3 bench/core.py
 /usr/bin/python3 bench/attention.py
 /usr/bin/python3 bench/conformer.py
+/usr/bin/python3 bench/fbank.py

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "asr/audio.h"
 #include "common/an4.h"
@@ -148,6 +149,20 @@ BOOST_AUTO_TEST_CASE(other_rates_are_resampled_keeping_frequency) {
   BOOST_TEST(up.size() == 48000u);
   BOOST_TEST(std::abs(amplitude_at(slice(up, 12000, 36000), 440, 48000) - 0.5) < 0.01);
   BOOST_TEST(asr::resample({}, 16000, 8000).empty());
+}
+
+BOOST_AUTO_TEST_CASE(resampling_runs_on_several_threads_at_once) {
+  std::vector<float> x = asr::read_audio(an4_flac());
+  std::vector<float> serial = asr::change_speed(x, 1.1), up = asr::resample(x, 16000, 44100);
+  std::vector<std::vector<float>> results(4);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&, i] {
+      for (int r = 0; r < 3; ++r)
+        results[i] = i % 2 ? asr::change_speed(x, 1.1) : asr::resample(x, 16000, 44100);
+    });
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 4; ++i) BOOST_TEST((results[i] == (i % 2 ? serial : up)), "thread " << i);
 }
 
 BOOST_AUTO_TEST_CASE(speed_perturbation_changes_length_and_pitch) {

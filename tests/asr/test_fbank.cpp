@@ -189,6 +189,20 @@ BOOST_AUTO_TEST_CASE(dither_is_seeded_and_as_loud_as_kaldis) {
   BOOST_TEST(worst < 0.1);  // sampling noise of the two means: about 0.05
 }
 
+BOOST_AUTO_TEST_CASE(each_frame_depends_on_its_own_samples_only) {
+  // Frames are computed in blocks of 8; dropping 3 frames' worth of samples shifts the rows.
+  asr::Fbank fbank;
+  std::vector<float> x = an4_utterance();
+  ag::Tensor full = fbank.compute(x);
+  ag::Tensor late = fbank.compute(std::vector<float>(x.begin() + 3 * 160, x.end()));
+  BOOST_REQUIRE(late.size(0) == full.size(0) - 3);
+  double worst = 0;
+  for (int64_t t = 0; t < late.size(0); ++t)
+    for (int64_t m = 0; m < 80; ++m)
+      worst = std::max(worst, double(std::abs(late.at({t, m}) - full.at({t + 3, m}))));
+  BOOST_TEST(worst == 0.0);
+}
+
 BOOST_AUTO_TEST_CASE(compute_is_thread_safe) {
   asr::Fbank fbank;
   std::vector<float> x = an4_utterance();
