@@ -26,7 +26,7 @@ build/bin/asr-prepare --corpus "$AN4" --layout librispeech --out data/an4 --toke
 # OpenMP threads sleep rather than spin while waiting: the data loader thread shares the cores.
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 start=$(date +%s)
-build/bin/asr-train --config configs/an4_demo.yaml --output-dir "$EXP"
+build/bin/asr-train --config recipes/an4/demo.yaml --output-dir "$EXP"
 build/bin/asr-eval --checkpoint "$EXP/model.avg.safetensors" --data data/an4/dev --beam 10 \
   --out "$EXP/eval_dev"
 echo
