@@ -14,23 +14,26 @@ ErrorCounts& ErrorCounts::operator+=(const ErrorCounts& o) {
 }
 
 ErrorCounts align_counts(const std::vector<std::string>& ref, const std::vector<std::string>& hyp) {
+  // NIST sclite's weights: a substitution costs 4, an insertion or a deletion 3, so its
+  // counts (and so its WER) are what this alignment gives.
+  constexpr int64_t kSub = 4, kIns = 3, kDel = 3;
   const size_t R = ref.size(), H = hyp.size();
-  // cost[i][j]: edits turning ref[:i] into hyp[:j]; backtrack on the same table.
+  // cost[i][j]: cheapest edit of ref[:i] into hyp[:j]; backtrack on the same table.
   std::vector<std::vector<int64_t>> cost(R + 1, std::vector<int64_t>(H + 1));
-  for (size_t i = 0; i <= R; ++i) cost[i][0] = static_cast<int64_t>(i);
-  for (size_t j = 0; j <= H; ++j) cost[0][j] = static_cast<int64_t>(j);
+  for (size_t i = 0; i <= R; ++i) cost[i][0] = kDel * static_cast<int64_t>(i);
+  for (size_t j = 0; j <= H; ++j) cost[0][j] = kIns * static_cast<int64_t>(j);
+  auto diag = [&](size_t i, size_t j) { return cost[i - 1][j - 1] + (ref[i - 1] == hyp[j - 1] ? 0 : kSub); };
   for (size_t i = 1; i <= R; ++i)
     for (size_t j = 1; j <= H; ++j)
-      cost[i][j] = std::min({cost[i - 1][j - 1] + (ref[i - 1] != hyp[j - 1]), cost[i - 1][j] + 1,
-                             cost[i][j - 1] + 1});
+      cost[i][j] = std::min({diag(i, j), cost[i - 1][j] + kDel, cost[i][j - 1] + kIns});
   ErrorCounts c;
   c.ref = static_cast<int64_t>(R);
   size_t i = R, j = H;
   while (i > 0 || j > 0) {
-    if (i > 0 && j > 0 && cost[i][j] == cost[i - 1][j - 1] + (ref[i - 1] != hyp[j - 1])) {
+    if (i > 0 && j > 0 && cost[i][j] == diag(i, j)) {
       c.sub += ref[i - 1] != hyp[j - 1];
       --i, --j;
-    } else if (i > 0 && cost[i][j] == cost[i - 1][j] + 1) {
+    } else if (i > 0 && cost[i][j] == cost[i - 1][j] + kDel) {
       ++c.del, --i;
     } else {
       ++c.ins, --j;

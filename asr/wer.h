@@ -14,8 +14,8 @@ struct ErrorCounts {
   ErrorCounts& operator+=(const ErrorCounts& o);
 };
 
-// Minimum-edit alignment of hyp to ref; among equal-cost alignments substitutions are
-// preferred over a deletion plus an insertion.
+// Alignment of hyp to ref with NIST sclite's costs (substitution 4, insertion and deletion
+// 3), so the counts are sclite's; a substitution beats a deletion plus an insertion.
 ErrorCounts align_counts(const std::vector<std::string>& ref, const std::vector<std::string>& hyp);
 std::vector<std::string> split_words(const std::string& text);
 // Characters of the text; each run of whitespace between words counts as one " " symbol

@@ -1,14 +1,15 @@
 #include "allocator.h"
 
 #include <cstdlib>
+#include <map>
 #include <mutex>
-#include <unordered_map>
-#include <vector>
 
 #include "error.h"
 
 namespace ag {
 namespace {
+
+constexpr size_t kSlack = 2;
 
 void* cpu_alloc(size_t bytes) { return std::aligned_alloc(64, bytes); }
 void cpu_free(void* p) { std::free(p); }
@@ -16,7 +17,9 @@ void cpu_free(void* p) { std::free(p); }
 struct Cache {
   std::mutex mu;
   SystemAllocator system{nullptr, nullptr};
-  std::unordered_map<size_t, std::vector<void*>> free_blocks;  // size class -> blocks
+  // Freed blocks by size. A request takes the smallest block of at least its size class
+  // and at most kSlack times it, so batches of varying shapes still reuse memory.
+  std::multimap<size_t, void*> free_blocks;
   AllocatorStats stats;
 
   ~Cache() {
@@ -24,8 +27,7 @@ struct Cache {
   }
 
   void release_all() {
-    for (auto& [size, blocks] : free_blocks)
-      for (void* p : blocks) system.free(p);
+    for (auto& [size, p] : free_blocks) system.free(p);
     free_blocks.clear();
     stats.bytes_cached = 0;
   }
@@ -48,17 +50,18 @@ size_t allocation_size(size_t bytes) {
   return (bytes + step - 1) / step * step;
 }
 
-void* allocate(Device d, size_t bytes) {
+void* allocate(Device d, size_t bytes, size_t* block_bytes) {
   Cache& c = cache(d);
   size_t size = allocation_size(bytes);
   std::lock_guard<std::mutex> lock(c.mu);
   AG_CHECK(c.system.alloc, "allocate: no allocator for device ", device_name(d),
            " (was the library built with that backend?)");
   void* p = nullptr;
-  auto it = c.free_blocks.find(size);
-  if (it != c.free_blocks.end() && !it->second.empty()) {
-    p = it->second.back();
-    it->second.pop_back();
+  auto it = c.free_blocks.lower_bound(size);
+  if (it != c.free_blocks.end() && it->first <= size * kSlack) {
+    size = it->first;  // the block's own size: what deallocate gets back
+    p = it->second;
+    c.free_blocks.erase(it);
     c.stats.bytes_cached -= static_cast<int64_t>(size);
   } else {
     p = c.system.alloc(size);
@@ -73,14 +76,14 @@ void* allocate(Device d, size_t bytes) {
   c.stats.bytes_in_use += static_cast<int64_t>(size);
   if (c.stats.bytes_in_use > c.stats.peak_bytes_in_use)
     c.stats.peak_bytes_in_use = c.stats.bytes_in_use;
+  *block_bytes = size;
   return p;
 }
 
-void deallocate(Device d, void* ptr, size_t bytes) {
+void deallocate(Device d, void* ptr, size_t size) {
   Cache& c = cache(d);
-  size_t size = allocation_size(bytes);
   std::lock_guard<std::mutex> lock(c.mu);
-  c.free_blocks[size].push_back(ptr);
+  c.free_blocks.emplace(size, ptr);
   c.stats.bytes_in_use -= static_cast<int64_t>(size);
   c.stats.bytes_cached += static_cast<int64_t>(size);
 }

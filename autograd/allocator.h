@@ -24,10 +24,11 @@ struct SystemAllocator {
 // Rounds a request up to its size class: at most 1/8 waste, 64-byte multiples.
 size_t allocation_size(size_t bytes);
 
-// Returns a block of at least `bytes` (64-byte aligned); throws ag::Error when out of memory.
-void* allocate(Device d, size_t bytes);
-// Returns a block from allocate(d, bytes) to the cache.
-void deallocate(Device d, void* ptr, size_t bytes);
+// Returns a block of at least `bytes` (64-byte aligned) and its size in *block_bytes (a
+// cached block may be up to twice the size class); throws ag::Error when out of memory.
+void* allocate(Device d, size_t bytes, size_t* block_bytes);
+// Returns a block to the cache; block_bytes as allocate reported it.
+void deallocate(Device d, void* ptr, size_t block_bytes);
 
 AllocatorStats allocator_stats(Device d);
 void reset_peak_memory(Device d);

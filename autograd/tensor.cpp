@@ -11,9 +11,9 @@
 namespace ag {
 
 Storage::Storage(Device device, size_t bytes)
-    : data_(allocate(device, bytes)), bytes_(bytes), device_(device) {}
+    : data_(allocate(device, bytes, &block_bytes_)), bytes_(bytes), device_(device) {}
 
-Storage::~Storage() { deallocate(device_, data_, bytes_); }
+Storage::~Storage() { deallocate(device_, data_, block_bytes_); }
 
 int64_t numel_of(const Shape& shape) {
   int64_t n = 1;

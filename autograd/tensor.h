@@ -30,6 +30,7 @@ class Storage {
  private:
   void* data_;
   size_t bytes_;
+  size_t block_bytes_;  // what the allocator handed out (>= bytes_)
   Device device_;
 };
 
