@@ -3,7 +3,7 @@
 # tables and `ratio ...` lines. Run it on an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --bench
 bash scripts/build.sh
 /usr/bin/python3 bench/core.py
 /usr/bin/python3 bench/attention.py

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-bash scripts/build.sh
+BUILD_TARGETS="asr-prepare asr-train asr-eval" bash scripts/build.sh
 
 # AN4: the copy beside the repository, else $AN4_DIR, else CMU's archive laid out here.
 AN4=../shared/data/an4

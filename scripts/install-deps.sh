@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package latentasr needs to build, test and benchmark.
+# Installs the Debian packages latentasr needs to build, test and run; with --bench also
+# PyTorch and torchaudio (the reference for benchmarks and golden-file scripts).
 # Safe to run again: apt-get skips what is already there. Needs root (or sudo).
 set -euo pipefail
 
@@ -13,8 +14,11 @@ packages=(
   libsentencepiece-dev sentencepiece        # BPE / unigram tokenizers
   nlohmann-json3-dev libcli11-dev           # JSON (safetensors headers, manifests), CLI
   gnuplot-nox sctk sox espeak-ng            # curves, NIST sclite, test fixtures
-  python3 python3-numpy python3-torch python3-torchaudio  # reference + speed peer
+  python3
 )
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(python3-numpy python3-torch python3-torchaudio)  # reference + speed peer
+fi
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
