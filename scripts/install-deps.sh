@@ -13,7 +13,7 @@ packages=(
   libsndfile1-dev libsoxr-dev libfftw3-dev  # audio I/O, resampling, FFT
   libsentencepiece-dev sentencepiece        # BPE / unigram tokenizers
   nlohmann-json3-dev libcli11-dev           # JSON (safetensors headers, manifests), CLI
-  gnuplot-nox sctk sox espeak-ng            # curves, NIST sclite, test fixtures
+  gnuplot-nox sctk sox                      # curves, NIST sclite, AN4 download layout
   python3
 )
 if [ "${1:-}" = "--bench" ]; then
