@@ -4,16 +4,14 @@ mask, dropout 0.1, training) in ours (build/bench/bench_attention) and in PyTorc
 latter written here from the same formulas (ESPnet's RelPositionMultiHeadedAttention for
 the softmax variants), at 1 and 2 threads in one run. Prints a table and one
 `ratio <row> threads=<n> <value>` line per row (ours / PyTorch; below 1 is faster)."""
-import json
 import math
 import os
-import subprocess
 import sys
 
 import torch
 from torch import nn
 
-from core import median_ms
+from core import median_ms, run_rows
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(ROOT, "build", "bench", "bench_attention")
@@ -101,19 +99,13 @@ def torch_rows():
     return rows
 
 
-def ours(threads):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
-    out = subprocess.run([BINARY], env=env, check=True, capture_output=True, text=True).stdout
-    return {r["row"]: r["ms"] for r in map(json.loads, out.splitlines())}
-
-
 def main():
     if not os.path.exists(BINARY):
         sys.exit(f"{BINARY} not found: build first (scripts/build.sh)")
     results = []
     for threads in (1, 2):
         torch.set_num_threads(threads)
-        mine, ref = ours(threads), torch_rows()
+        mine, ref = run_rows(BINARY, threads), torch_rows()
         results += [(row, threads, mine[row], ref[row]) for row in ref]
     print(f"{'row':<16} {'threads':>7} {'ours ms':>9} {'torch ms':>9} {'ratio':>6}")
     for row, threads, m, r in results:

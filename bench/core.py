@@ -71,10 +71,15 @@ def torch_rows():
     return rows
 
 
-def ours(threads):
+def run_rows(binary, threads):
+    """{row: ms} printed as JSON lines by one of our benchmark binaries at `threads` threads."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
-    out = subprocess.run([BINARY], env=env, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run([binary], env=env, check=True, capture_output=True, text=True).stdout
     return {r["row"]: r["ms"] for r in map(json.loads, out.splitlines())}
+
+
+def ours(threads):
+    return run_rows(BINARY, threads)
 
 
 def main():

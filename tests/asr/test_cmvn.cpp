@@ -2,6 +2,8 @@
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
+
+#include "common/gradcheck.h"
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -37,16 +39,6 @@ ag::Tensor features(int64_t t, uint64_t seed) {
   return x;
 }
 
-template <class Fn>
-void expect_error(Fn&& fn, const std::string& part) {
-  try {
-    fn();
-    BOOST_ERROR("no error; expected one containing \"" << part << "\"");
-  } catch (const ag::Error& e) {
-    BOOST_TEST(std::string(e.what()).find(part) != std::string::npos,
-               "\"" << e.what() << "\" lacks \"" << part << "\"");
-  }
-}
 
 }  // namespace
 
@@ -128,10 +120,10 @@ BOOST_AUTO_TEST_CASE(bad_files_name_the_file_and_the_fault) {
   Scratch scratch;
   auto load_error = [&](const std::string& name, const std::string& text, const std::string& part) {
     std::string path = scratch.write(name, text);
-    expect_error([&] { asr::Cmvn::load(path); }, path);
-    expect_error([&] { asr::Cmvn::load(path); }, part);
+    testing::check_error([&] { asr::Cmvn::load(path); }, path);
+    testing::check_error([&] { asr::Cmvn::load(path); }, part);
   };
-  expect_error([&] { asr::Cmvn::load(scratch("missing.json")); }, "missing.json: cannot open");
+  testing::check_error([&] { asr::Cmvn::load(scratch("missing.json")); }, "missing.json: cannot open");
   load_error("garbage.json", "{\"frames\": 3, \"sum\": [", "not valid JSON");
   load_error("array.json", "[1, 2]", "must be a JSON object");
   load_error("no_sum_sq.json", "{\"frames\": 3, \"sum\": [1]}", "lack the key \"sum_sq\"");
@@ -145,14 +137,14 @@ BOOST_AUTO_TEST_CASE(bad_files_name_the_file_and_the_fault) {
 BOOST_AUTO_TEST_CASE(shape_mismatches_are_refused) {
   Scratch scratch;
   asr::Cmvn cmvn;
-  expect_error([&] { cmvn.apply(features(5, 1)); }, "no statistics");
-  expect_error([&] { cmvn.save(scratch("none.json")); }, "none.json");
+  testing::check_error([&] { cmvn.apply(features(5, 1)); }, "no statistics");
+  testing::check_error([&] { cmvn.save(scratch("none.json")); }, "none.json");
   BOOST_TEST(!fs::exists(scratch("none.json")));
   cmvn.add(features(5, 1));
-  expect_error([&] { cmvn.add(ag::zeros({5, 4})); }, "do not have the 3 bins");
-  expect_error([&] { cmvn.apply(ag::zeros({5, 4})); }, "do not have the 3 bins");
-  expect_error([&] { cmvn.add(ag::zeros({15})); }, "[frames, bins]");
+  testing::check_error([&] { cmvn.add(ag::zeros({5, 4})); }, "do not have the 3 bins");
+  testing::check_error([&] { cmvn.apply(ag::zeros({5, 4})); }, "do not have the 3 bins");
+  testing::check_error([&] { cmvn.add(ag::zeros({15})); }, "[frames, bins]");
   asr::Cmvn other;
   other.add(ag::zeros({2, 4}));
-  expect_error([&] { cmvn.merge(other); }, "4 bins into 3");
+  testing::check_error([&] { cmvn.merge(other); }, "4 bins into 3");
 }
