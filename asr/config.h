@@ -31,7 +31,7 @@ struct DataConfig {
   std::string dev = "data/an4/dev";
   std::string tokenizer = "char";        // char | bpe | unigram
   int64_t vocab_size = 5000;             // bpe, unigram (ignored for char)
-  int64_t batch_frames = 100000;         // fbank frames per batch (sum of utterance lengths)
+  int64_t batch_frames = 100000;         // padded fbank frames per batch (utterances x longest)
   int64_t max_frames = 3000;             // longer utterances are skipped
   int64_t min_frames = 10;               // shorter utterances are skipped
   int64_t num_workers = 4;               // background loader threads
