@@ -155,23 +155,25 @@ nlohmann::json to_json(const QualityReport& r) {
 
 std::string format_report(const QualityReport& r) {
   std::ostringstream os;
-  os << std::fixed << "layer  latent  energy kept  weight rel err  attention rel err\n";
+  os << "layer  latent  energy kept  weight rel err  attention rel err\n";
   for (const auto& l : r.layers) {
-    os << std::setw(5) << l.layer << std::setw(8) << l.conversion.latent_dim << std::setw(13)
-       << std::setprecision(4) << l.conversion.energy_kept << std::setw(16)
-       << l.conversion.weight_relative_error << std::setw(19);
+    os << std::fixed << std::setw(5) << l.layer << std::setw(8) << l.conversion.latent_dim
+       << std::setw(13) << std::setprecision(4) << l.conversion.energy_kept << std::scientific
+       << std::setprecision(3) << std::setw(16) << l.conversion.weight_relative_error
+       << std::setw(19);
     if (l.relative_error >= 0)
       os << l.relative_error << "\n";
     else
       os << "-" << "\n";
   }
   if (r.logits_relative_error >= 0)
-    os << "logits relative error " << std::setprecision(5) << r.logits_relative_error << " over "
+    os << "logits relative error " << std::scientific << std::setprecision(3)
+       << r.logits_relative_error << " over "
        << r.utterances << " utterances\n";
   if (r.wer_before >= 0)
-    os << "WER " << std::setprecision(2) << 100 * r.wer_before << "% before, "
+    os << "WER " << std::fixed << std::setprecision(2) << 100 * r.wer_before << "% before, "
        << 100 * r.wer_after << "% after\n";
-  os << "KV cache floats per frame (all layers) " << r.cache_floats_per_frame_before << " -> "
+  os << std::fixed << "KV cache floats per frame (all layers) " << r.cache_floats_per_frame_before << " -> "
      << r.cache_floats_per_frame_after << " (" << std::setprecision(1)
      << 100.0 * static_cast<double>(r.cache_floats_per_frame_after) /
             static_cast<double>(r.cache_floats_per_frame_before)

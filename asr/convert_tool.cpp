@@ -28,7 +28,9 @@ struct DataSet {
 
 DataSet load_data(const Config& cfg, const std::string& flag, const std::string& data,
                   int64_t max_utts) {
-  AG_CHECK(fs::exists(data), flag, " ", data, ": no such file or folder");
+  AG_CHECK(fs::exists(data) || fs::exists(data + ".jsonl"), flag, " ", data,
+           ": no data there (expected a manifest .jsonl, a split DIR/dev with DIR/dev.jsonl, or a "
+           "data folder)");
   AG_CHECK(max_utts >= 1, flag, ": utterance count ", max_utts, " must be at least 1");
   const std::string manifest = manifest_for(data);
   DataFolder folder{fs::path(cfg.data.train).parent_path().string()};
