@@ -85,8 +85,6 @@ void check_attention(const Checker& k, const nn::EncoderConfig& m) {
               "must be at least 1 for attention_type ", a.type, ", got ", a.latent_dim);
   if (!m.latent_dims.empty()) {
     const char* key = "model.attention_kwargs.latent_dims";
-    k.require(a.type == "mla" || a.type == "mla_simple", key,
-              "is only for attention_type mla or mla_simple, got ", a.type);
     k.require(static_cast<int64_t>(m.latent_dims.size()) == m.num_layers, key, "has ",
               m.latent_dims.size(), " entries for 'model.num_layers' (", m.num_layers, ")");
     for (int64_t r : m.latent_dims) k.require(r >= 1, key, "entries must be at least 1, got ", r);

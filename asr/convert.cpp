@@ -72,8 +72,7 @@ LayerTensors convert_latent(const std::string& p, const nn::MultiHeadAttention& 
                             const ConvertOptions& o, const Matrix& l) {
   const int64_t d = a.config().d_model;
   const Matrix w = stack_rows(to_matrix(a.linear_k->weight), to_matrix(a.linear_v->weight));  // [2d, d]
-  const Svd probe = svd(matmul(w, l));
-  const int64_t r = o.latent_dim ? *o.latent_dim : rank_for_energy(probe.s, *o.energy);
+  const int64_t r = o.latent_dim ? *o.latent_dim : rank_for_energy(svd(matmul(w, l)).s, *o.energy);
   const LowRank f = factorize(w, l, r);  // up [2d, R], down [R, d]
   LayerTensors t;
   t.summary = {r, energy_kept(f.s, r), relative_error(w, matmul(f.up, f.down)), f.s};

@@ -322,11 +322,6 @@ BOOST_AUTO_TEST_CASE(latent_dims_round_trip_through_the_config) {
                   "'model.attention_kwargs.latent_dims' has 1 entries for 'model.num_layers' (2)"));
   BOOST_CHECK(has(error_of([&] { asr::parse_config(asr::to_yaml(c), "x", {"model.attention_kwargs.latent_dims=[3, 0]"}); }),
                   "entries must be at least 1, got 0"));
-  BOOST_CHECK(has(error_of([&] {
-                    asr::parse_config(asr::to_yaml(c), "x", {"model.attention_type=gqa",
-                                                              "model.attention_kwargs.num_kv_heads=2"});
-                  }),
-                  "is only for attention_type mla or mla_simple, got gqa"));
 }
 
 BOOST_AUTO_TEST_CASE(converted_checkpoint_carries_its_config) {
@@ -433,6 +428,7 @@ Run convert_binary(const std::string& args) {
 BOOST_AUTO_TEST_CASE(binary_refuses_with_a_message) {
   std::string in = write_checkpoint("mha_cli.safetensors", tiny_config());
   std::string out = (temp_dir() / "cli_out.safetensors").string();
+  fs::remove(out);
   Run r = convert_binary("--input " + in + " --output " + out + " --to gqa --kv-heads 3");
   BOOST_CHECK_NE(r.rc, 0);
   BOOST_CHECK(has(r.err, "asr-convert: --kv-heads 3 must be at least 1 and divide the model's num_heads (4)"));
