@@ -158,9 +158,13 @@ std::string format_report(const QualityReport& r) {
   os << "layer  latent  energy kept  weight rel err  attention rel err\n";
   for (const auto& l : r.layers) {
     os << std::fixed << std::setw(5) << l.layer << std::setw(8) << l.conversion.latent_dim
-       << std::setw(13) << std::setprecision(4) << l.conversion.energy_kept << std::scientific
-       << std::setprecision(3) << std::setw(16) << l.conversion.weight_relative_error
-       << std::setw(19);
+       << std::setw(13) << std::setprecision(4);
+    if (l.conversion.energy_kept >= 0)
+      os << l.conversion.energy_kept;
+    else
+      os << "-";
+    os << std::scientific << std::setprecision(3) << std::setw(16)
+       << l.conversion.weight_relative_error << std::setw(19);
     if (l.relative_error >= 0)
       os << l.relative_error << "\n";
     else

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "asr/checkpoint.h"
@@ -224,6 +225,7 @@ BOOST_AUTO_TEST_CASE(gqa_with_every_head_is_exact_and_one_group_runs) {
     asr::QualityReport exact = quality(*mha, asr::convert_model(cfg, *mha, o), batches);
     BOOST_CHECK_LT(exact.logits_relative_error, 1e-5);
     BOOST_CHECK_SMALL(exact.layers[0].conversion.weight_relative_error, 1e-12);
+    BOOST_CHECK_EQUAL(exact.layers[0].conversion.energy_kept, -1);
     o.kv_heads = 1;
     asr::Conversion one = asr::convert_model(cfg, *mha, o);
     BOOST_CHECK_EQUAL(one.config.model.attention.num_kv_heads, 1);
