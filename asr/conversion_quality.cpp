@@ -32,14 +32,15 @@ struct ObserverReset {
 };
 
 // Squared norms over the real frames of a, b [B, T, C]: diff += ||a - b||^2, ref += ||b||^2.
-void accumulate(const Tensor& a, const Tensor& b, const std::vector<int64_t>& lengths,
-                double& diff, double& ref) {
+void accumulate(const Tensor& a, const Tensor& b, const std::vector<int64_t>& lengths, double& diff,
+                double& ref) {
   AG_CHECK(a.shape() == b.shape(), "conversion quality: outputs ", ag::shape_str(a.shape()),
            " and ", ag::shape_str(b.shape()), " differ in shape");
   const int64_t T = a.size(1), C = a.size(2);
   const float *pa = a.data(), *pb = b.data();
   for (size_t n = 0; n < lengths.size(); ++n)
-    for (int64_t i = static_cast<int64_t>(n) * T * C; i < (static_cast<int64_t>(n) * T + lengths[n]) * C; ++i) {
+    for (int64_t i = static_cast<int64_t>(n) * T * C;
+         i < (static_cast<int64_t>(n) * T + lengths[n]) * C; ++i) {
       const double e = static_cast<double>(pa[i]) - pb[i];
       diff += e * e;
       ref += static_cast<double>(pb[i]) * pb[i];
@@ -108,8 +109,8 @@ QualityReport conversion_summary(const CtcModel& mha, const Conversion& conversi
   return r;
 }
 
-QualityReport measure_quality(CtcModel& mha, const Conversion& conversion,
-                              const Captured& captured, const std::vector<Batch>& batches) {
+QualityReport measure_quality(CtcModel& mha, const Conversion& conversion, const Captured& captured,
+                              const std::vector<Batch>& batches) {
   AG_CHECK(captured.logits.size() == batches.size(), "measure_quality: ", captured.logits.size(),
            " captured batches for ", batches.size());
   const bool was_training = mha.is_training();
@@ -140,7 +141,8 @@ QualityReport measure_quality(CtcModel& mha, const Conversion& conversion,
 nlohmann::json to_json(const QualityReport& r) {
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& l : r.layers)
-    layers.push_back({{"layer", l.layer}, {"latent_dim", l.conversion.latent_dim},
+    layers.push_back({{"layer", l.layer},
+                      {"latent_dim", l.conversion.latent_dim},
                       {"energy_kept", l.conversion.energy_kept},
                       {"weight_relative_error", l.conversion.weight_relative_error},
                       {"relative_error", l.relative_error}});
@@ -168,17 +170,17 @@ std::string format_report(const QualityReport& r) {
     if (l.relative_error >= 0)
       os << l.relative_error << "\n";
     else
-      os << "-" << "\n";
+      os << "-"
+         << "\n";
   }
   if (r.logits_relative_error >= 0)
     os << "logits relative error " << std::scientific << std::setprecision(3)
-       << r.logits_relative_error << " over "
-       << r.utterances << " utterances\n";
+       << r.logits_relative_error << " over " << r.utterances << " utterances\n";
   if (r.wer_before >= 0)
     os << "WER " << std::fixed << std::setprecision(2) << 100 * r.wer_before << "% before, "
        << 100 * r.wer_after << "% after\n";
-  os << std::fixed << "KV cache floats per frame (all layers) " << r.cache_floats_per_frame_before << " -> "
-     << r.cache_floats_per_frame_after << " (" << std::setprecision(1)
+  os << std::fixed << "KV cache floats per frame (all layers) " << r.cache_floats_per_frame_before
+     << " -> " << r.cache_floats_per_frame_after << " (" << std::setprecision(1)
      << 100.0 * static_cast<double>(r.cache_floats_per_frame_after) /
             static_cast<double>(r.cache_floats_per_frame_before)
      << "%)\n";

@@ -34,13 +34,15 @@ std::vector<Matrix> input_grams(const Captured& captured);
 struct LayerQuality {
   int64_t layer = 0;
   LayerConversion conversion;  // latent_dim, energy_kept, weight_relative_error
-  double relative_error = -1;  // ||y_conv - y_mha|| / ||y_mha|| of the attention outputs (-1: not measured)
+  double relative_error =
+      -1;  // ||y_conv - y_mha|| / ||y_mha|| of the attention outputs (-1: not measured)
 };
 
 struct QualityReport {
   std::vector<LayerQuality> layers;
-  double logits_relative_error = -1;  // ||logits_conv - logits_mha|| / ||logits_mha|| (-1: not measured)
-  double wer_before = -1, wer_after = -1;  // -1: not measured
+  double logits_relative_error =
+      -1;  // ||logits_conv - logits_mha|| / ||logits_mha|| (-1: not measured)
+  double wer_before = -1, wer_after = -1;                                       // -1: not measured
   int64_t cache_floats_per_frame_before = 0, cache_floats_per_frame_after = 0;  // all layers
   int64_t utterances = 0;
 };
@@ -49,8 +51,8 @@ struct QualityReport {
 QualityReport conversion_summary(const CtcModel& mha, const Conversion& conversion);
 // conversion_summary, and `conversion.model` compared with `mha` on the captured inputs (real
 // frames only).
-QualityReport measure_quality(CtcModel& mha, const Conversion& conversion,
-                              const Captured& captured, const std::vector<Batch>& batches);
+QualityReport measure_quality(CtcModel& mha, const Conversion& conversion, const Captured& captured,
+                              const std::vector<Batch>& batches);
 
 // {layers: [{layer, latent_dim, energy_kept, weight_relative_error, relative_error}],
 //  logits_relative_error, wer_before, wer_after, cache_floats_per_frame_before/after, utterances}

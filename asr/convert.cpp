@@ -71,12 +71,14 @@ struct LayerTensors {
 LayerTensors convert_latent(const std::string& p, const nn::MultiHeadAttention& a,
                             const ConvertOptions& o, const Matrix& l) {
   const int64_t d = a.config().d_model;
-  const Matrix w = stack_rows(to_matrix(a.linear_k->weight), to_matrix(a.linear_v->weight));  // [2d, d]
+  const Matrix w =
+      stack_rows(to_matrix(a.linear_k->weight), to_matrix(a.linear_v->weight));  // [2d, d]
   const int64_t r = o.latent_dim ? *o.latent_dim : rank_for_energy(svd(matmul(w, l)).s, *o.energy);
   const LowRank f = factorize(w, l, r);  // up [2d, R], down [R, d]
   LayerTensors t;
   t.summary = {r, energy_kept(f.s, r), relative_error(w, matmul(f.up, f.down)), f.s};
-  t.dropped = {p + "linear_k.weight", p + "linear_k.bias", p + "linear_v.weight", p + "linear_v.bias"};
+  t.dropped = {p + "linear_k.weight", p + "linear_k.bias", p + "linear_v.weight",
+               p + "linear_v.bias"};
   t.added = {{p + "linear_dkv.weight", to_tensor(f.down)},
              {p + "linear_uk.weight", to_tensor(row_block(f.up, 0, d))},
              {p + "linear_uk.bias", a.linear_k->bias},
@@ -98,12 +100,13 @@ LayerTensors convert_gqa(const std::string& p, const nn::MultiHeadAttention& a, 
   Matrix w, w_r;
   for (const auto* linear : {a.linear_k.get(), a.linear_v.get()}) {
     const std::string name = p + (linear == a.linear_k.get() ? "linear_k" : "linear_v");
-    const Matrix weight = to_matrix(linear->weight);  // [d, d]
+    const Matrix weight = to_matrix(linear->weight);      // [d, d]
     const Matrix pooled = pool_heads(weight, H, groups);  // [G*d_k, d]
     t.dropped.insert(t.dropped.end(), {name + ".weight", name + ".bias"});
-    t.added.insert(t.added.end(),
-                   {{name + ".weight", to_tensor(pooled)},
-                    {name + ".bias", bias_tensor(pool_heads(bias_column(linear->bias), H, groups))}});
+    t.added.insert(
+        t.added.end(),
+        {{name + ".weight", to_tensor(pooled)},
+         {name + ".bias", bias_tensor(pool_heads(bias_column(linear->bias), H, groups))}});
     w = w.rows ? stack_rows(w, weight) : weight;
     const Matrix expanded = expand_heads(pooled, H, groups);
     w_r = w_r.rows ? stack_rows(w_r, expanded) : expanded;
@@ -201,9 +204,9 @@ Conversion convert_model(const Config& source, const CtcModel& mha, const Conver
   check_convert_options(source, o);
   const auto layers = mha_layers(mha);
   const int64_t d = source.model.d_model;
-  AG_CHECK(grams.empty() || (o.to != "gqa" && grams.size() == layers.size()), "convert_model: ",
-           grams.size(), " Gram matrices for ", layers.size(), " layers converted to ", o.to,
-           " (calibration applies to mla and mla_simple)");
+  AG_CHECK(grams.empty() || (o.to != "gqa" && grams.size() == layers.size()),
+           "convert_model: ", grams.size(), " Gram matrices for ", layers.size(),
+           " layers converted to ", o.to, " (calibration applies to mla and mla_simple)");
   std::vector<LayerConversion> summaries;
   std::set<std::string> dropped;
   nn::NamedTensors added;

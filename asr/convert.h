@@ -37,14 +37,14 @@ struct ConvertOptions {
 void check_convert_options(const Config& source, const ConvertOptions& o);
 
 struct LayerConversion {
-  int64_t latent_dim = 0;              // the rank kept (gqa: 0)
-  double energy_kept = -1;             // sum of the kept s^2 / sum of all s^2 of W L (gqa: -1)
-  double weight_relative_error = 0;    // ||W - W_r||_F / ||W||_F of W = [W_k; W_v]
+  int64_t latent_dim = 0;               // the rank kept (gqa: 0)
+  double energy_kept = -1;              // sum of the kept s^2 / sum of all s^2 of W L (gqa: -1)
+  double weight_relative_error = 0;     // ||W - W_r||_F / ||W||_F of W = [W_k; W_v]
   std::vector<double> singular_values;  // of W L, descending (gqa: none)
 };
 
 struct Conversion {
-  Config config;                   // the converted model's config
+  Config config;                    // the converted model's config
   std::shared_ptr<CtcModel> model;  // the converted model, in eval mode
   std::vector<LayerConversion> layers;
 };

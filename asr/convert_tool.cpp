@@ -50,8 +50,7 @@ DataSet load_data(const Config& cfg, const std::string& flag, const std::string&
   while (std::optional<Batch> b = s.loader->next()) s.batches.push_back(std::move(*b));
   AG_CHECK(!s.batches.empty(), flag, " ", manifest, ": every utterance was skipped\n",
            s.loader->skips().summary());
-  std::cerr << "asr-convert: " << flag << " " << manifest << ": " << utts.size()
-            << " utterances\n";
+  std::cerr << "asr-convert: " << flag << " " << manifest << ": " << utts.size() << " utterances\n";
   return s;
 }
 
@@ -99,14 +98,16 @@ nlohmann::json run_convert(const ConvertToolOptions& o, std::ostream& out) {
   meta["converted_from"] = o.input;
   meta["conversion"] = "asr-convert --to " + o.convert.to +
                        (o.calibration.empty() ? "" : " --calibration " + o.calibration);
-  if (fs::path(o.output).has_parent_path()) fs::create_directories(fs::path(o.output).parent_path());
+  if (fs::path(o.output).has_parent_path())
+    fs::create_directories(fs::path(o.output).parent_path());
   conversion.model->save(o.output, meta);
   std::cerr << "asr-convert: wrote " << o.output << "\n";
 
   QualityReport report = conversion_summary(mha, conversion);
   if (!o.test_quality.empty()) {
     DataSet test = load_data(cfg, "--test-quality", o.test_quality, o.quality_utts);
-    report = measure_quality(mha, conversion, capture_attention_inputs(mha, test.batches), test.batches);
+    report =
+        measure_quality(mha, conversion, capture_attention_inputs(mha, test.batches), test.batches);
     report.wer_before = wer(mha, test, o.beam_size);
     report.wer_after = wer(*conversion.model, test, o.beam_size);
   }

@@ -12,15 +12,15 @@
 namespace asr {
 
 struct ConvertToolOptions {
-  std::string input, output;       // checkpoints (safetensors with the config in __metadata__)
+  std::string input, output;  // checkpoints (safetensors with the config in __metadata__)
   ConvertOptions convert;
   std::string calibration;         // data set for the calibrated factorization ("": plain SVD)
   int64_t calibration_utts = 200;  // first utterances of it used
   std::string test_quality;        // data set to compare the models on ("": none)
   int64_t quality_utts = 100;
-  std::string report;              // JSON report path ("": none)
-  int beam_size = 1;               // WER decoding (1: greedy)
-  int64_t threads = 0;             // 0: all cores
+  std::string report;   // JSON report path ("": none)
+  int beam_size = 1;    // WER decoding (1: greedy)
+  int64_t threads = 0;  // 0: all cores
 };
 
 // Runs the conversion; prints the summary table to `out`, progress to stderr. Returns the

@@ -76,7 +76,8 @@ Matrix to_matrix(const ag::Tensor& t) {
 
 ag::Tensor to_tensor(const Matrix& m) {
   ag::Tensor t = ag::empty({m.rows, m.cols});
-  std::transform(m.data.begin(), m.data.end(), t.data(), [](double v) { return static_cast<float>(v); });
+  std::transform(m.data.begin(), m.data.end(), t.data(),
+                 [](double v) { return static_cast<float>(v); });
   return t;
 }
 
@@ -85,11 +86,10 @@ Svd svd(const Matrix& a) {
   const int64_t m = a.rows, n = a.cols, k = std::min(m, n);
   Matrix work = a;  // dgesdd overwrites its input
   Svd r{Matrix(m, k), std::vector<double>(static_cast<size_t>(k)), Matrix(k, n)};
-  lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', static_cast<lapack_int>(m),
-                                   static_cast<lapack_int>(n), work.data.data(),
-                                   static_cast<lapack_int>(n), r.s.data(), r.u.data.data(),
-                                   static_cast<lapack_int>(k), r.vt.data.data(),
-                                   static_cast<lapack_int>(n));
+  lapack_int info =
+      LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', static_cast<lapack_int>(m), static_cast<lapack_int>(n),
+                     work.data.data(), static_cast<lapack_int>(n), r.s.data(), r.u.data.data(),
+                     static_cast<lapack_int>(k), r.vt.data.data(), static_cast<lapack_int>(n));
   AG_CHECK(info == 0, "svd: LAPACKE_dgesdd of a [", m, ",", n, "] matrix failed with info ", info);
   return r;
 }

@@ -14,11 +14,13 @@ int main(int argc, char** argv) {
   app.add_option("--output", o.output, "converted checkpoint to write")->required();
   app.add_option("--to", c.to, "target attention: mla_simple, mla or gqa")->required();
   app.add_option("--latent-dim", c.latent_dim, "mla*: latent size R of every layer (1..2 d_model)");
-  app.add_option("--energy", c.energy, "mla*: per-layer R keeping this fraction E of sum s^2, (0, 1]");
+  app.add_option("--energy", c.energy,
+                 "mla*: per-layer R keeping this fraction E of sum s^2, (0, 1]");
   app.add_option("--q-latent-dim", c.q_latent_dim, "mla: low-rank query size Q (1..d_model)");
   app.add_option("--kv-heads", c.kv_heads, "gqa: key/value heads G (dividing num_heads)");
-  app.add_option("--calibration", o.calibration,
-                 "data set (manifest, split DIR/train, data folder) for the calibrated factorization");
+  app.add_option(
+      "--calibration", o.calibration,
+      "data set (manifest, split DIR/train, data folder) for the calibrated factorization");
   app.add_option("--calibration-utts", o.calibration_utts, "calibration utterances used")
       ->capture_default_str();
   app.add_option("--test-quality", o.test_quality, "data set to compare the models on");

@@ -24,8 +24,8 @@
 #include "nn/mla.h"
 
 namespace fs = std::filesystem;
-using asr::Matrix;
 using ag::Tensor;
+using asr::Matrix;
 
 namespace {
 
@@ -202,9 +202,11 @@ BOOST_AUTO_TEST_CASE(error_shrinks_as_the_rank_grows) {
   auto batches = random_batches();
   double last_weight = 2, last_logits = 2;
   for (int64_t r : {kDim / 8, kDim / 4, kDim / 2, 3 * kDim / 4, kDim}) {
-    asr::QualityReport q = quality(*mha, asr::convert_model(cfg, *mha, latent("mla_simple", r)), batches);
-    BOOST_TEST_MESSAGE("R " << r << ": weight error " << q.layers[0].conversion.weight_relative_error
-                            << ", logits error " << q.logits_relative_error);
+    asr::QualityReport q =
+        quality(*mha, asr::convert_model(cfg, *mha, latent("mla_simple", r)), batches);
+    BOOST_TEST_MESSAGE("R " << r << ": weight error "
+                            << q.layers[0].conversion.weight_relative_error << ", logits error "
+                            << q.logits_relative_error);
     BOOST_CHECK_LE(q.layers[0].conversion.weight_relative_error, last_weight + 1e-12);
     BOOST_CHECK_LE(q.logits_relative_error, last_logits + 1e-6);
     BOOST_CHECK_EQUAL(q.layers[0].conversion.latent_dim, r);
@@ -244,7 +246,8 @@ BOOST_AUTO_TEST_CASE(calibration_beats_plain_svd_on_its_data) {
   BOOST_REQUIRE_EQUAL(grams.size(), 2u);
   for (int64_t r : {kDim / 8, kDim / 4, kDim / 2}) {
     auto plain = quality(*mha, asr::convert_model(cfg, *mha, latent("mla_simple", r)), batches);
-    auto calibrated = quality(*mha, asr::convert_model(cfg, *mha, latent("mla_simple", r), grams), batches);
+    auto calibrated =
+        quality(*mha, asr::convert_model(cfg, *mha, latent("mla_simple", r), grams), batches);
     BOOST_TEST_MESSAGE("R " << r << ": logits error plain " << plain.logits_relative_error
                             << ", calibrated " << calibrated.logits_relative_error);
     BOOST_CHECK_LT(calibrated.logits_relative_error, plain.logits_relative_error);
@@ -261,7 +264,8 @@ BOOST_AUTO_TEST_CASE(weighted_factorization_minimizes_the_data_error) {
     for (int64_t j = 0; j < x.cols; ++j) x(i, j) += 0.05 * static_cast<double>((i * 7 + j) % 5);
   Matrix l = asr::gram_factor(asr::matmul(asr::transpose(x), x));
   auto data_error = [&](const asr::LowRank& f) {  // ||X (W - W_r)^T||_F
-    return asr::frobenius_norm(asr::matmul(x, asr::transpose(asr::subtract(w, asr::matmul(f.up, f.down)))));
+    return asr::frobenius_norm(
+        asr::matmul(x, asr::transpose(asr::subtract(w, asr::matmul(f.up, f.down)))));
   };
   for (int64_t r : {1, 2, 3, 5}) {
     asr::LowRank plain = asr::factorize(w, asr::identity(8), r);
@@ -296,7 +300,8 @@ BOOST_AUTO_TEST_CASE(energy_picks_per_layer_ranks) {
       double below = 0, total = 0;  // one rank less keeps less than e
       for (size_t i = 0; i < l.singular_values.size(); ++i) {
         total += l.singular_values[i] * l.singular_values[i];
-        if (static_cast<int64_t>(i) < l.latent_dim - 1) below += l.singular_values[i] * l.singular_values[i];
+        if (static_cast<int64_t>(i) < l.latent_dim - 1)
+          below += l.singular_values[i] * l.singular_values[i];
       }
       BOOST_CHECK_LT(below / total, e);
       ranks.push_back(l.latent_dim);
@@ -320,9 +325,15 @@ BOOST_AUTO_TEST_CASE(latent_dims_round_trip_through_the_config) {
   BOOST_CHECK(back.model.latent_dims == (std::vector<int64_t>{3, 9}));
   asr::CtcModel m(back.model, kVocab);
   BOOST_CHECK_EQUAL(m.encoder->cache_floats_per_frame(), 12);
-  BOOST_CHECK(has(error_of([&] { asr::parse_config(asr::to_yaml(c), "x", {"model.attention_kwargs.latent_dims=[3]"}); }),
+  BOOST_CHECK(has(error_of([&] {
+                    asr::parse_config(asr::to_yaml(c), "x",
+                                      {"model.attention_kwargs.latent_dims=[3]"});
+                  }),
                   "'model.attention_kwargs.latent_dims' has 1 entries for 'model.num_layers' (2)"));
-  BOOST_CHECK(has(error_of([&] { asr::parse_config(asr::to_yaml(c), "x", {"model.attention_kwargs.latent_dims=[3, 0]"}); }),
+  BOOST_CHECK(has(error_of([&] {
+                    asr::parse_config(asr::to_yaml(c), "x",
+                                      {"model.attention_kwargs.latent_dims=[3, 0]"});
+                  }),
                   "entries must be at least 1, got 0"));
 }
 
@@ -338,7 +349,8 @@ BOOST_AUTO_TEST_CASE(converted_checkpoint_carries_its_config) {
   o.report = (temp_dir() / "report.json").string();
   std::ostringstream table;
   nlohmann::json j = asr::run_convert(o, table);
-  BOOST_CHECK(has(table.str(), "KV cache floats per frame (all layers) " + std::to_string(4 * kDim)));
+  BOOST_CHECK(
+      has(table.str(), "KV cache floats per frame (all layers) " + std::to_string(4 * kDim)));
   BOOST_CHECK_EQUAL(j["layers"].size(), 2u);
   BOOST_CHECK(j["layers"][0].contains("weight_relative_error"));
   BOOST_CHECK(fs::exists(o.report));
@@ -363,7 +375,8 @@ BOOST_AUTO_TEST_CASE(refusals_name_the_flag) {
   asr::Config mla = cfg;
   mla.model.attention.type = "mla";
   mla.model.attention.latent_dim = 8;
-  check(mla, latent("mla_simple", 8), "has attention_type mla; asr-convert converts mha models only");
+  check(mla, latent("mla_simple", 8),
+        "has attention_type mla; asr-convert converts mha models only");
   check(cfg, latent("linear", 8), "--to 'linear' is not one of mla_simple, mla, gqa");
   check(cfg, latent("mla_simple", 0), "--latent-dim 0 must lie in [1, 2 * d_model = 64]");
   check(cfg, latent("mla", 65), "--latent-dim 65 must lie in [1, 2 * d_model = 64]");
@@ -389,7 +402,9 @@ BOOST_AUTO_TEST_CASE(refusals_name_the_flag) {
     asr::ConvertOptions o;
     o.to = "gqa";
     o.kv_heads = g;
-    check(cfg, o, "--kv-heads " + std::to_string(g) + " must be at least 1 and divide the model's num_heads (4)");
+    check(cfg, o,
+          "--kv-heads " + std::to_string(g) +
+              " must be at least 1 and divide the model's num_heads (4)");
   }
   asr::ConvertOptions gqa_latent = latent("gqa", 8);
   gqa_latent.kv_heads = 2;
@@ -400,13 +415,16 @@ BOOST_AUTO_TEST_CASE(refusals_name_the_flag) {
   t.convert = latent("mla", 8);
   t.input = (temp_dir() / "missing.safetensors").string();
   std::ostringstream out;
-  BOOST_CHECK(has(error_of([&] { asr::run_convert(t, out); }), "--input " + t.input + ": file not found"));
+  BOOST_CHECK(
+      has(error_of([&] { asr::run_convert(t, out); }), "--input " + t.input + ": file not found"));
   t.input = (temp_dir() / "no_config.safetensors").string();
   tiny_model(cfg)->save(t.input);
-  BOOST_CHECK(has(error_of([&] { asr::run_convert(t, out); }), "carries no config in its metadata"));
+  BOOST_CHECK(
+      has(error_of([&] { asr::run_convert(t, out); }), "carries no config in its metadata"));
   t.input = write_checkpoint("mha_for_data.safetensors", cfg);
   t.test_quality = (temp_dir() / "nowhere").string();
-  BOOST_CHECK(has(error_of([&] { asr::run_convert(t, out); }), "--test-quality " + t.test_quality + ": no data there"));
+  BOOST_CHECK(has(error_of([&] { asr::run_convert(t, out); }),
+                  "--test-quality " + t.test_quality + ": no data there"));
 }
 
 namespace {
@@ -418,11 +436,13 @@ struct Run {
 
 Run convert_binary(const std::string& args) {
   fs::path err = temp_dir() / "stderr.txt";
-  std::string cmd = std::string(LATENTASR_BINARY_DIR) + "/bin/asr-convert " + args + " > /dev/null 2> " + err.string();
+  std::string cmd = std::string(LATENTASR_BINARY_DIR) + "/bin/asr-convert " + args +
+                    " > /dev/null 2> " + err.string();
   int status = std::system(cmd.c_str());
   BOOST_REQUIRE_MESSAGE(WIFEXITED(status), "asr-convert did not exit: " + cmd);
   std::ifstream in(err);
-  return {WEXITSTATUS(status), std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
+  return {WEXITSTATUS(status),
+          std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
 }
 
 }  // namespace
@@ -433,8 +453,10 @@ BOOST_AUTO_TEST_CASE(binary_refuses_with_a_message) {
   fs::remove(out);
   Run r = convert_binary("--input " + in + " --output " + out + " --to gqa --kv-heads 3");
   BOOST_CHECK_NE(r.rc, 0);
-  BOOST_CHECK(has(r.err, "asr-convert: --kv-heads 3 must be at least 1 and divide the model's num_heads (4)"));
-  r = convert_binary("--input " + in + " --output " + out + " --to mla --latent-dim 8 --energy 0.9");
+  BOOST_CHECK(has(
+      r.err, "asr-convert: --kv-heads 3 must be at least 1 and divide the model's num_heads (4)"));
+  r = convert_binary("--input " + in + " --output " + out +
+                     " --to mla --latent-dim 8 --energy 0.9");
   BOOST_CHECK_NE(r.rc, 0);
   BOOST_CHECK(has(r.err, "exclude each other"));
   BOOST_CHECK(!fs::exists(out));
