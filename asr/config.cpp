@@ -158,12 +158,20 @@ bool decode(const YAML::Node& n, std::string& v) {
 bool decode(const YAML::Node& n, FloatPair& v) {
   return n.IsSequence() && n.size() == 2 && decode(n[0], v[0]) && decode(n[1], v[1]);
 }
+bool decode(const YAML::Node& n, IntList& v) {
+  if (!n.IsSequence()) return false;
+  v.assign(n.size(), 0);
+  for (size_t i = 0; i < n.size(); ++i)
+    if (!decode(n[i], v[i])) return false;
+  return true;
+}
 
 const char* type_name(const int64_t*) { return "an integer"; }
 const char* type_name(const float*) { return "a finite number"; }
 const char* type_name(const bool*) { return "true or false"; }
 const char* type_name(const std::string*) { return "a string"; }
 const char* type_name(const FloatPair*) { return "a list of 2 numbers"; }
+const char* type_name(const IntList*) { return "a list of integers"; }
 
 // Stores an entry's value into the field, or throws naming the key and the expected type.
 void read_field(const ConfigField& field, const Entry& entry, const std::string& source) {
@@ -192,6 +200,12 @@ YAML::Node to_node(const ConfigField& field) {
     YAML::Node operator()(const FloatPair* v) const {
       YAML::Node list(YAML::NodeType::Sequence);
       for (float x : *v) list.push_back(format_float(x));
+      list.SetStyle(YAML::EmitterStyle::Flow);
+      return list;
+    }
+    YAML::Node operator()(const IntList* v) const {
+      YAML::Node list(YAML::NodeType::Sequence);
+      for (int64_t x : *v) list.push_back(x);
       list.SetStyle(YAML::EmitterStyle::Flow);
       return list;
     }

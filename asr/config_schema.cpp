@@ -26,6 +26,7 @@ std::vector<ConfigField> config_fields(Config& c) {
       {"model.activation_checkpointing", &m.activation_checkpointing, {}},
       {"model.attention_type", &a.type, {"mha", "mla", "mla_simple", "gqa", "linear"}},
       {"model.attention_kwargs.latent_dim", &a.latent_dim, {}},
+      {"model.attention_kwargs.latent_dims", &m.latent_dims, {}},
       {"model.attention_kwargs.q_latent_dim", &a.q_latent_dim, {}},
       {"model.attention_kwargs.num_kv_heads", &a.num_kv_heads, {}},
 

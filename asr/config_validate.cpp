@@ -83,6 +83,12 @@ void check_attention(const Checker& k, const nn::EncoderConfig& m) {
   if (a.type == "mla" || a.type == "mla_simple")
     k.require(a.latent_dim >= 1, "model.attention_kwargs.latent_dim",
               "must be at least 1 for attention_type ", a.type, ", got ", a.latent_dim);
+  if (!m.latent_dims.empty()) {
+    const char* key = "model.attention_kwargs.latent_dims";
+    k.require(static_cast<int64_t>(m.latent_dims.size()) == m.num_layers, key, "has ",
+              m.latent_dims.size(), " entries for 'model.num_layers' (", m.num_layers, ")");
+    for (int64_t r : m.latent_dims) k.require(r >= 1, key, "entries must be at least 1, got ", r);
+  }
   if (a.type == "gqa") {
     k.at_least("model.attention_kwargs.num_kv_heads", 1);
     k.require(a.num_heads % a.num_kv_heads == 0, "model.attention_kwargs.num_kv_heads", "(",

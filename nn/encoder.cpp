@@ -8,10 +8,11 @@
 
 namespace nn {
 
-AttentionConfig layer_attention_config(const EncoderConfig& c) {
+AttentionConfig layer_attention_config(const EncoderConfig& c, int64_t layer) {
   AttentionConfig a = c.attention;
   a.d_model = c.d_model;
   a.relative = c.positional_encoding == "relative";
+  if (!c.latent_dims.empty()) a.latent_dim = c.latent_dims.at(static_cast<size_t>(layer));
   return a;
 }
 
@@ -35,7 +36,10 @@ void validate(const EncoderConfig& c) {
   AG_CHECK(c.dropout >= 0 && c.dropout < 1, "encoder config: dropout ", c.dropout, " outside [0, 1)");
   AG_CHECK(c.positional_dropout >= 0 && c.positional_dropout < 1,
            "encoder config: positional_dropout ", c.positional_dropout, " outside [0, 1)");
-  validate(layer_attention_config(c));
+  AG_CHECK(c.latent_dims.empty() || static_cast<int64_t>(c.latent_dims.size()) == c.num_layers,
+           "encoder config: latent_dims has ", c.latent_dims.size(), " entries for ", c.num_layers,
+           " layers");
+  for (int64_t i = 0; i < c.num_layers; ++i) validate(layer_attention_config(c, i));
 }
 
 Encoder::Encoder(const EncoderConfig& config) : config_(config) {
@@ -47,8 +51,8 @@ Encoder::Encoder(const EncoderConfig& config) : config_(config) {
   else
     abs_pos_enc = register_module("pos_enc", std::make_shared<PositionalEncoding>(d, config.positional_dropout));
   layers = register_module("layers", std::make_shared<ModuleList<EncoderBlock>>());
-  const AttentionConfig attention = layer_attention_config(config);
   for (int64_t i = 0; i < config.num_layers; ++i) {
+    const AttentionConfig attention = layer_attention_config(config, i);
     if (config.type == "conformer")
       layers->push_back(std::make_shared<ConformerBlock>(config, make_attention(attention)));
     else

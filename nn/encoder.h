@@ -58,8 +58,9 @@ class Encoder : public Module {
   EncoderConfig config_;
 };
 
-// The attention config a layer of `c` uses (its d_model and relative follow c).
-AttentionConfig layer_attention_config(const EncoderConfig& c);
+// The attention config layer `layer` of `c` uses (its d_model and relative follow c, its
+// latent_dim c.latent_dims[layer] when that list is given).
+AttentionConfig layer_attention_config(const EncoderConfig& c, int64_t layer = 0);
 // Throws ag::Error naming the first inconsistent field of c.
 void validate(const EncoderConfig& c);
 

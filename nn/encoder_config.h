@@ -1,6 +1,7 @@
 // Sizes and choices of a CTC encoder (the `model:` section of a YAML config).
 #pragma once
 #include <string>
+#include <vector>
 
 #include "attention.h"
 
@@ -12,6 +13,8 @@ struct EncoderConfig {
   int64_t d_model = 256;
   int64_t num_layers = 12;
   AttentionConfig attention;               // its d_model and relative follow the fields here
+  std::vector<int64_t> latent_dims;        // mla, mla_simple: per-layer latent_dim (num_layers
+                                           // entries) overriding attention.latent_dim; empty: none
   std::string positional_encoding = "relative";  // relative | absolute
   int64_t ffn_dim = 1024;                  // conformer: feed-forward hidden size
   int64_t conv_kernel = 31;                // conformer conv module / branchformer cgMLP kernel

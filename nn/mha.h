@@ -3,6 +3,8 @@
 // Parameters: linear_q, linear_k, linear_v, linear_out (with bias), plus linear_pos,
 // pos_bias_u, pos_bias_v under relative positions.
 #pragma once
+#include <functional>
+
 #include "attention_core.h"
 
 namespace nn {
@@ -14,6 +16,10 @@ class MultiHeadAttention : public AttentionBase {
   int64_t cache_floats_per_frame() const override { return 2 * config_.d_model; }
 
   std::shared_ptr<Linear> linear_q, linear_k, linear_v, linear_out;  // d_model -> d_model
+
+  // When set, forward() first hands it its inputs (x [B, T, d_model], mask, pos_emb, as
+  // forward takes them). asr-convert uses it to collect the inputs reaching each layer.
+  std::function<void(const Tensor& x, const Tensor& mask, const Tensor& pos_emb)> input_observer;
 };
 
 }  // namespace nn

@@ -182,6 +182,7 @@ BOOST_AUTO_TEST_CASE(to_yaml_round_trips_every_key) {
   c.model.activation_checkpointing = true;
   c.model.attention.type = "gqa";
   c.model.attention.latent_dim = 48;
+  c.model.latent_dims = {40, 48, 56};
   c.model.attention.q_latent_dim = 32;
   c.model.attention.num_kv_heads = 3;
   c.data = {"/tmp/train.jsonl", "/tmp/dev.jsonl", "unigram", 500, 20000, 1500, 5, 1, false,
