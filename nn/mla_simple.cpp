@@ -26,4 +26,13 @@ Tensor SimpleLatentAttention::forward(const Tensor& x, const Tensor& mask,
   return linear_out->forward(merge_heads(o));         // [B, T, d_model]
 }
 
+Tensor SimpleLatentAttention::forward_chunk(const Tensor& x, AttentionCache& cache,
+                                            const Tensor& pos_emb) {
+  check_chunk(x, cache.frames(), pos_emb);
+  Tensor q = split_heads(linear_q->forward(x), config_.num_heads);  // [B, H, T, d_k]
+  Tensor c = append_frames(cache.latent, linear_dkv->forward(x), 1);  // [B, S+T, L]
+  cache.latent = last_frames(c, 1, cache.max_frames);
+  return absorbed_attention(q, c, *linear_uk, *linear_uv, *linear_out, Tensor(), pos_emb);
+}
+
 }  // namespace nn
