@@ -3,7 +3,8 @@
 // variant stream 60 s of random features (6000 input frames, 1499 encoder frames) in chunks of
 // 16 encoder frames, with unlimited history and with left_chunks 4. Prints per variant the
 // real-time factor, the mean chunk latency, the attention cache measured after 1000 encoder
-// frames, and each RTF over MHA's from the same run. Run with OMP_NUM_THREADS=1.
+// frames, and each RTF over MHA's from the same run. Each stream runs kRepeats times and the
+// fastest counts (the least disturbed by other load). Run with OMP_NUM_THREADS=1.
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -14,7 +15,7 @@
 
 namespace {
 
-constexpr int64_t kInput = 6000, kChunk = 16, kProbeFrames = 1000;
+constexpr int64_t kInput = 6000, kChunk = 16, kProbeFrames = 1000, kRepeats = 3;
 constexpr double kAudioSeconds = kInput * 0.01;
 
 struct Variant {
@@ -42,7 +43,7 @@ struct Run {
 };
 
 // Streams feats [1, N, 80] chunk by chunk; returns the RTF over 60 s and the mean chunk ms.
-Run stream(nn::Encoder& enc, const ag::Tensor& feats, int64_t left_chunks) {
+Run stream_once(nn::Encoder& enc, const ag::Tensor& feats, int64_t left_chunks) {
   using Clock = std::chrono::steady_clock;
   nn::EncoderCache cache = enc.make_cache(kChunk, left_chunks);
   std::vector<nn::FrameWindow> windows = nn::stream_windows(feats.size(1), kChunk);
@@ -51,6 +52,16 @@ Run stream(nn::Encoder& enc, const ag::Tensor& feats, int64_t left_chunks) {
     enc.forward_chunk(ag::narrow(feats, 1, w.start, w.length), cache);
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return {seconds / kAudioSeconds, 1000 * seconds / static_cast<double>(windows.size())};
+}
+
+// The fastest of kRepeats streams.
+Run stream(nn::Encoder& enc, const ag::Tensor& feats, int64_t left_chunks) {
+  Run best = stream_once(enc, feats, left_chunks);
+  for (int64_t i = 1; i < kRepeats; ++i) {
+    const Run r = stream_once(enc, feats, left_chunks);
+    if (r.rtf < best.rtf) best = r;
+  }
+  return best;
 }
 
 // Attention-cache MB after streaming exactly kProbeFrames encoder frames, unlimited history.
@@ -77,14 +88,19 @@ int main() {
   for (const Variant& v : variants) {
     nn::Encoder enc(demo_config(v));
     enc.eval();
-    stream(enc, ag::narrow(feats, 1, 0, 4 * 2 * kChunk + 3), -1);  // warm-up
+    stream_once(enc, ag::narrow(feats, 1, 0, 4 * 2 * kChunk + 3), -1);  // warm-up
     const Run all = stream(enc, feats, -1);
-    const Run left = v.type == "linear" ? Run{} : stream(enc, feats, 4);
-    if (v.type == "mha") mha_all = all, mha_left = left;
     const double mb = cache_mb_at_1000(enc, feats);
-    std::printf("| %s | %.4f | %.2f | %.4f | %.2f | %.3f | %.2f | %.2f |\n", v.name.c_str(),
-                all.rtf, all.chunk_ms, left.rtf, left.chunk_ms, mb, all.rtf / mha_all.rtf,
-                mha_left.rtf > 0 ? left.rtf / mha_left.rtf : 0.0);
+    if (v.type == "mha") mha_all = all;
+    std::printf("| %s | %.4f | %.2f | ", v.name.c_str(), all.rtf, all.chunk_ms);
+    if (v.type == "linear") {  // refuses a finite history
+      std::printf("- | - | %.3f | %.2f | - |\n", mb, all.rtf / mha_all.rtf);
+    } else {
+      const Run left = stream(enc, feats, 4);
+      if (v.type == "mha") mha_left = left;
+      std::printf("%.4f | %.2f | %.3f | %.2f | %.2f |\n", left.rtf, left.chunk_ms, mb,
+                  all.rtf / mha_all.rtf, left.rtf / mha_left.rtf);
+    }
     std::fflush(stdout);
   }
 }

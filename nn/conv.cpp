@@ -2,6 +2,7 @@
 
 #include "autograd/ops.h"
 #include "init.h"
+#include "stream_cache.h"
 
 namespace nn {
 

@@ -4,7 +4,6 @@
 #include <array>
 
 #include "module.h"
-#include "stream_cache.h"
 
 namespace nn {
 
