@@ -3,9 +3,13 @@
 // variant stream 60 s of random features (6000 input frames, 1499 encoder frames) in chunks of
 // 16 encoder frames, with unlimited history and with left_chunks 4. Prints per variant the
 // real-time factor, the mean chunk latency, the attention cache measured after 1000 encoder
-// frames, and each RTF over MHA's from the same run. Each stream runs kRepeats times and the
-// fastest counts (the least disturbed by other load). Run with OMP_NUM_THREADS=1.
+// frames, and each RTF over MHA's from the same run. The variants take turns, kRounds rounds,
+// and each keeps its fastest stream, so that load from other processes hits them alike; the
+// process CPU time beside the wall time shows what the load did not.
+// Run with OMP_NUM_THREADS=1.
 #include <chrono>
+#include <ctime>
+#include <memory>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -15,7 +19,7 @@
 
 namespace {
 
-constexpr int64_t kInput = 6000, kChunk = 16, kProbeFrames = 1000, kRepeats = 3;
+constexpr int64_t kInput = 6000, kChunk = 16, kProbeFrames = 1000, kRounds = 3;
 constexpr double kAudioSeconds = kInput * 0.01;
 
 struct Variant {
@@ -39,29 +43,22 @@ nn::EncoderConfig demo_config(const Variant& v) {
 }
 
 struct Run {
-  double rtf = 0, chunk_ms = 0;
+  double rtf = 0, cpu_rtf = 0, chunk_ms = 0;  // wall and process-CPU time over audio time
 };
 
-// Streams feats [1, N, 80] chunk by chunk; returns the RTF over 60 s and the mean chunk ms.
-Run stream_once(nn::Encoder& enc, const ag::Tensor& feats, int64_t left_chunks) {
+// Streams feats [1, N, 80] chunk by chunk; returns the RTFs over 60 s and the mean chunk ms.
+Run stream(nn::Encoder& enc, const ag::Tensor& feats, int64_t left_chunks) {
   using Clock = std::chrono::steady_clock;
   nn::EncoderCache cache = enc.make_cache(kChunk, left_chunks);
   std::vector<nn::FrameWindow> windows = nn::stream_windows(feats.size(1), kChunk);
   const auto t0 = Clock::now();
+  const std::clock_t c0 = std::clock();
   for (const nn::FrameWindow& w : windows)
     enc.forward_chunk(ag::narrow(feats, 1, w.start, w.length), cache);
+  const double cpu = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  return {seconds / kAudioSeconds, 1000 * seconds / static_cast<double>(windows.size())};
-}
-
-// The fastest of kRepeats streams.
-Run stream(nn::Encoder& enc, const ag::Tensor& feats, int64_t left_chunks) {
-  Run best = stream_once(enc, feats, left_chunks);
-  for (int64_t i = 1; i < kRepeats; ++i) {
-    const Run r = stream_once(enc, feats, left_chunks);
-    if (r.rtf < best.rtf) best = r;
-  }
-  return best;
+  return {seconds / kAudioSeconds, cpu / kAudioSeconds,
+          1000 * seconds / static_cast<double>(windows.size())};
 }
 
 // Attention-cache MB after streaming exactly kProbeFrames encoder frames, unlimited history.
@@ -73,6 +70,24 @@ double cache_mb_at_1000(nn::Encoder& enc, const ag::Tensor& feats) {
   return static_cast<double>(cache.attention_bytes()) / 1e6;
 }
 
+// One variant's encoder and its fastest runs so far.
+struct Entry {
+  Variant variant;
+  std::unique_ptr<nn::Encoder> encoder;
+  Run all{1e9, 0}, left{1e9, 0};
+};
+
+void keep_faster(Run& best, const Run& r) {
+  if (r.rtf < best.rtf) best = r;
+}
+
+// "a / b" RTF ratios, wall and CPU.
+std::string ratios(const Run& r, const Run& base) {
+  char s[32];
+  std::snprintf(s, sizeof s, "%.2f / %.2f", r.rtf / base.rtf, r.cpu_rtf / base.cpu_rtf);
+  return s;
+}
+
 }  // namespace
 
 int main() {
@@ -82,25 +97,30 @@ int main() {
       {"gqa kv1", "gqa", 0, 1}, {"linear", "linear"}};
   ag::manual_seed(1);
   const ag::Tensor feats = ag::normal({1, kInput, 80});
-  std::printf("| variant | RTF all | chunk ms all | RTF left 4 | chunk ms left 4 | cache MB @1000 |"
-              " RTF / mha all | RTF / mha left 4 |\n|---|---|---|---|---|---|---|---|\n");
-  Run mha_all, mha_left;
+  std::vector<Entry> entries;
   for (const Variant& v : variants) {
-    nn::Encoder enc(demo_config(v));
-    enc.eval();
-    stream_once(enc, ag::narrow(feats, 1, 0, 4 * 2 * kChunk + 3), -1);  // warm-up
-    const Run all = stream(enc, feats, -1);
-    const double mb = cache_mb_at_1000(enc, feats);
-    if (v.type == "mha") mha_all = all;
-    std::printf("| %s | %.4f | %.2f | ", v.name.c_str(), all.rtf, all.chunk_ms);
-    if (v.type == "linear") {  // refuses a finite history
-      std::printf("- | - | %.3f | %.2f | - |\n", mb, all.rtf / mha_all.rtf);
-    } else {
-      const Run left = stream(enc, feats, 4);
-      if (v.type == "mha") mha_left = left;
-      std::printf("%.4f | %.2f | %.3f | %.2f | %.2f |\n", left.rtf, left.chunk_ms, mb,
-                  all.rtf / mha_all.rtf, left.rtf / mha_left.rtf);
+    entries.push_back({v, std::make_unique<nn::Encoder>(demo_config(v))});
+    entries.back().encoder->eval();
+    stream(*entries.back().encoder, ag::narrow(feats, 1, 0, 4 * 2 * kChunk + 3), -1);  // warm-up
+  }
+  for (int64_t round = 0; round < kRounds; ++round)
+    for (Entry& e : entries) {
+      keep_faster(e.all, stream(*e.encoder, feats, -1));
+      if (e.variant.type != "linear") keep_faster(e.left, stream(*e.encoder, feats, 4));
     }
-    std::fflush(stdout);
+  std::printf("| variant | RTF all (CPU) | chunk ms all | RTF left 4 (CPU) | chunk ms left 4 |"
+              " cache MB @1000 | RTF / mha all (wall / CPU) | RTF / mha left 4 (wall / CPU) |\n"
+              "|---|---|---|---|---|---|---|---|\n");
+  const Run mha_all = entries[0].all, mha_left = entries[0].left;
+  for (Entry& e : entries) {
+    const double mb = cache_mb_at_1000(*e.encoder, feats);
+    std::printf("| %s | %.4f (%.4f) | %.2f | ", e.variant.name.c_str(), e.all.rtf, e.all.cpu_rtf,
+                e.all.chunk_ms);
+    if (e.variant.type == "linear")  // refuses a finite history
+      std::printf("- | - | %.3f | %s | - |\n", mb, ratios(e.all, mha_all).c_str());
+    else
+      std::printf("%.4f (%.4f) | %.2f | %.3f | %s | %s |\n", e.left.rtf, e.left.cpu_rtf,
+                  e.left.chunk_ms, mb, ratios(e.all, mha_all).c_str(),
+                  ratios(e.left, mha_left).c_str());
   }
 }

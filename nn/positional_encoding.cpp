@@ -1,6 +1,5 @@
 #include "positional_encoding.h"
 
-#include <algorithm>
 #include <cmath>
 
 #include "autograd/ops.h"
@@ -37,7 +36,9 @@ Tensor PositionalEncoding::forward(const Tensor& x, int64_t offset) {
   check_input(x, d_model_, "PositionalEncoding");
   AG_CHECK(offset >= 0, "PositionalEncoding: offset ", offset, " must not be negative");
   const int64_t T = x.size(1);
-  if (!table_.defined() || table_.size(1) < offset + T) table_ = sinusoids(0, 1, offset + T, d_model_);
+  // A full-pass table grows to exactly T, a streaming one by doubling.
+  const int64_t rows = offset == 0 ? T : 2 * (offset + T);
+  if (!table_.defined() || table_.size(1) < offset + T) table_ = sinusoids(0, 1, rows, d_model_);
   if (table_.device() != x.device()) table_ = ag::to_device(table_, x.device());
   Tensor pe = table_.size(1) == T ? table_ : ag::narrow(table_, 1, offset, T);  // [1, T, d]
   Tensor y = ag::mul(x, std::sqrt(static_cast<float>(d_model_))) + pe;           // [B, T, d]
@@ -49,9 +50,9 @@ RelPositionalEncoding::RelPositionalEncoding(int64_t d_model, float dropout)
   AG_CHECK(d_model > 0, "RelPositionalEncoding: d_model ", d_model, " must be positive");
 }
 
-void RelPositionalEncoding::cover(int64_t L, ag::Device device) {
+void RelPositionalEncoding::cover(int64_t L, int64_t grow_to, ag::Device device) {
   const int64_t have = table_.defined() ? (table_.size(1) + 1) / 2 : 0;
-  if (have < L) table_ = sinusoids(L - 1, -1, 2 * L - 1, d_model_);
+  if (have < L) table_ = sinusoids(grow_to - 1, -1, 2 * grow_to - 1, d_model_);
   if (table_.device() != device) table_ = ag::to_device(table_, device);
 }
 
@@ -63,8 +64,8 @@ std::pair<Tensor, Tensor> RelPositionalEncoding::forward_chunk(const Tensor& x, 
   check_input(x, d_model_, "RelPositionalEncoding");
   AG_CHECK(history >= 0, "RelPositionalEncoding: history ", history, " must not be negative");
   const int64_t T = x.size(1), first = history + T - 1, count = history + 2 * T - 1;
-  // A streaming table grows in steps of doubling, a full-pass one to exactly T.
-  cover(history == 0 ? T : std::max(2 * (first + 1), T), x.device());
+  // A full-pass table grows to exactly T, a streaming one by doubling.
+  cover(first + 1, history == 0 ? T : 2 * (first + 1), x.device());
   const int64_t rows = table_.size(1);  // 2L - 1; position p at row L - 1 - p
   const int64_t start = (rows + 1) / 2 - 1 - first;
   Tensor pos = count == rows ? table_ : ag::narrow(table_, 1, start, count);  // [1, count, d]

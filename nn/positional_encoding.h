@@ -35,8 +35,9 @@ class RelPositionalEncoding : public Module {
   std::pair<Tensor, Tensor> forward_chunk(const Tensor& x, int64_t history);
 
  private:
-  // Grows the table to cover positions at least L-1 .. -(L-1).
-  void cover(int64_t L, ag::Device device);
+  // Unless the table covers positions L-1 .. -(L-1), rebuilds it for grow_to-1 .. -(grow_to-1)
+  // (grow_to >= L).
+  void cover(int64_t L, int64_t grow_to, ag::Device device);
 
   int64_t d_model_;
   float dropout_;
