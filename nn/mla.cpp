@@ -29,7 +29,9 @@ Tensor MultiHeadLatentAttention::forward(const Tensor& x, const Tensor& mask,
   check_inputs(x, mask, pos_emb);
   Tensor q = query(x);   // [B, H, T, d_k]
   Tensor c = latent(x);  // [B, T, L]
-  if (absorb_) return absorbed(q, c, mask, pos_emb);
+  if (absorb_)
+    return absorbed_attention(q, c, absorbed_weights(*linear_uk, *linear_uv, *linear_out), mask,
+                              pos_emb);
   return linear_out->forward(merge_heads(plain_heads(q, c, mask, pos_emb)));
 }
 
@@ -47,12 +49,9 @@ Tensor MultiHeadLatentAttention::forward_chunk(const Tensor& x, AttentionCache& 
   Tensor q = query(x);                                                  // [B, H, T, d_k]
   Tensor c = append_frames(cache.latent, latent(x), 1);                 // [B, S+T, L]
   cache.latent = last_frames(c, 1, cache.max_frames);
-  return absorbed(q, c, Tensor(), pos_emb);                             // [B, T, d_model]
-}
-
-Tensor MultiHeadLatentAttention::absorbed(const Tensor& q, const Tensor& c, const Tensor& mask,
-                                          const Tensor& pos_emb) const {
-  return absorbed_attention(q, c, *linear_uk, *linear_uv, *linear_out, mask, pos_emb);
+  if (!cache.absorbed.out.defined())
+    cache.absorbed = absorbed_weights(*linear_uk, *linear_uv, *linear_out);
+  return absorbed_attention(q, c, cache.absorbed, Tensor(), pos_emb);  // [B, T, d_model]
 }
 
 }  // namespace nn

@@ -48,9 +48,6 @@ class MultiHeadLatentAttention : public AttentionBase {
   // The plain form from q [B, H, T, d_k] and c [B, T, L] -> heads [B, H, T, d_k]
   Tensor plain_heads(const Tensor& q, const Tensor& c, const Tensor& mask,
                      const Tensor& pos_emb) const;
-  // The absorbed form -> [B, T, d_model]
-  Tensor absorbed(const Tensor& q, const Tensor& c, const Tensor& mask,
-                  const Tensor& pos_emb) const;
 
   bool absorb_ = false;
 };

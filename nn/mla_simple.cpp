@@ -32,7 +32,9 @@ Tensor SimpleLatentAttention::forward_chunk(const Tensor& x, AttentionCache& cac
   Tensor q = split_heads(linear_q->forward(x), config_.num_heads);  // [B, H, T, d_k]
   Tensor c = append_frames(cache.latent, linear_dkv->forward(x), 1);  // [B, S+T, L]
   cache.latent = last_frames(c, 1, cache.max_frames);
-  return absorbed_attention(q, c, *linear_uk, *linear_uv, *linear_out, Tensor(), pos_emb);
+  if (!cache.absorbed.out.defined())
+    cache.absorbed = absorbed_weights(*linear_uk, *linear_uv, *linear_out);
+  return absorbed_attention(q, c, cache.absorbed, Tensor(), pos_emb);  // [B, T, d_model]
 }
 
 }  // namespace nn

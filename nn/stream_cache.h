@@ -8,6 +8,14 @@ namespace nn {
 
 using ag::Tensor;
 
+// The absorbed form's weights (mla.h), derived from mla's or mla_simple's projections.
+struct AbsorbedWeights {
+  Tensor uk;         // [H, d_k, L]   W_uk per head
+  Tensor out;        // [d, H*L]      the folded output projection, block h = W_o_h W_uv_h
+  Tensor bias_rows;  // [H, d]        W_o_h b_uv_h, added in proportion to head h's weight sums
+  Tensor out_bias;   // [d]           linear_out's bias
+};
+
 // One attention layer's history. Which tensors are defined depends on the variant:
 //   mha:            k, v   [B, H, S, d_k]
 //   gqa:            k, v   [B, num_kv_heads, S, d_k]
@@ -19,6 +27,9 @@ struct AttentionCache {
   Tensor k, v;
   Tensor latent;
   Tensor s, z;
+  // mla, mla_simple: the absorbed weights, derived at the first chunk (a stream runs with fixed
+  // weights); not history, so not counted in bytes().
+  AbsorbedWeights absorbed;
 
   int64_t frames() const;
   // Bytes of the tensors held.
