@@ -57,9 +57,9 @@ Tensor LinearAttention::forward_chunk(const Tensor& x, AttentionCache& cache,
            " frames (finite left_chunks) cannot be kept by the fixed-size state; stream with ",
            "left_chunks -1");
   if (!cache.s.defined()) {
-    State empty = initial_state(x.size(0));
-    cache.s = empty.s;
-    cache.z = empty.z;
+    const int64_t B = x.size(0), H = config_.num_heads;
+    cache.s = ag::zeros({B, H, d_k_, d_k_}, ag::DType::f32, x.device());
+    cache.z = ag::zeros({B, H, 1, d_k_}, ag::DType::f32, x.device());
   }
   Features f = features(x, Tensor());
   cache.s = ag::add(cache.s, ag::matmul(f.fk, f.v, true, false));  // [B, H, d_k, d_k]
