@@ -73,6 +73,7 @@ std::vector<ConfigField> config_fields(Config& c) {
       {"train.device", &c.train.device, {"cpu", "cuda"}},
       {"train.threads", &c.train.threads, {}},
       {"train.dynamic_chunk", &c.train.dynamic_chunk, {}},
+      {"train.dynamic_left_chunk", &c.train.dynamic_left_chunk, {}},
       {"train.chunk_size", &c.train.chunk_size, {}},
       {"train.left_chunks", &c.train.left_chunks, {}},
       {"train.beam_size", &c.train.beam_size, {}},

@@ -174,6 +174,8 @@ void check_train(const Checker& k, const Config& c) {
                           "beyond the chunk)";
   k.require(!t.dynamic_chunk || c.model.causal, "train.dynamic_chunk", streaming);
   k.require(t.chunk_size == 0 || c.model.causal, "train.chunk_size", streaming);
+  k.require(!t.dynamic_left_chunk || t.dynamic_chunk, "train.dynamic_left_chunk",
+            "needs train.dynamic_chunk: true");
 }
 
 }  // namespace

@@ -5,14 +5,17 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <iostream>
 #include <sstream>
 
+#include "autograd/ops.h"
 #include "checkpoint.h"
 #include "config.h"
 #include "evaluate.h"
 #include "manifest.h"
 #include "nn/safetensors.h"
 #include "prepare.h"
+#include "streaming_eval.h"
 
 namespace asr {
 namespace fs = std::filesystem;
@@ -25,6 +28,41 @@ std::string manifest_for(const std::string& data) {
                    "' (expected a manifest .jsonl, a split DIR/dev with DIR/dev.jsonl, or a data "
                    "folder with dev.jsonl)");
 }
+
+namespace {
+// Real features for the cache probe: the data set's utterances end to end (repeated when
+// short) -> [1, frames, F].
+ag::Tensor probe_features(Loader& loader, int64_t frames) {
+  std::vector<ag::Tensor> parts;
+  int64_t have = 0;
+  for (int64_t epoch = 0; have < frames; ++epoch) {
+    loader.start_epoch(epoch);
+    while (std::optional<Batch> batch = loader.next())
+      for (int64_t b = 0; b < batch->size() && have < frames; ++b) {
+        parts.push_back(ag::narrow(ag::narrow(batch->feats, 0, b, 1), 1, 0, batch->lengths[b]));
+        have += batch->lengths[b];
+      }
+  }
+  return ag::narrow(ag::concat(parts, 1), 1, 0, frames);
+}
+
+// The `streaming` summary: latencies from the decode, caches measured at 1000 encoder frames.
+nlohmann::json streaming_summary(CtcModel& model, Loader& loader, const Config& cfg,
+                                 const EvalToolOptions& o, const EvalReport& r) {
+  constexpr int64_t kFrames = 1000;  // encoder frames: 4 * 1000 + 3 input frames
+  ag::Tensor feats = probe_features(loader, 4 * kFrames + 3);
+  model.eval();
+  CacheProbe p = probe_cache(*model.encoder, feats, o.chunk_size, o.left_chunks);
+  double chunk_total = 0;
+  for (double s : r.chunk_seconds) chunk_total += s;
+  return {{"chunk", o.chunk_size}, {"left_chunks", o.left_chunks}, {"exact", cfg.model.causal},
+          {"cache_bytes_measured_1000", p.attention_bytes},
+          {"cache_bytes_formula_1000", p.formula_bytes}, {"conv_cache_bytes", p.conv_bytes},
+          {"chunks", r.chunk_seconds.size()}, {"chunk_latency_ms_mean", mean_ms(r.chunk_seconds)},
+          {"chunk_latency_ms_p95", p95_ms(r.chunk_seconds)},
+          {"rtf", r.audio_seconds > 0 ? chunk_total / r.audio_seconds : 0.0}};
+}
+}  // namespace
 
 nlohmann::json run_eval(const EvalToolOptions& o) {
   if (o.threads > 0) omp_set_num_threads(static_cast<int>(o.threads));
@@ -47,7 +85,14 @@ nlohmann::json run_eval(const EvalToolOptions& o) {
   std::vector<Utterance> utts = read_manifest(manifest);
   AG_CHECK(!utts.empty(), "asr-eval: ", manifest, " holds no utterances");
   Loader loader(utts, *tokenizer, cmvn, cfg.data, false, static_cast<uint64_t>(cfg.seed));
-  EvalReport r = evaluate(model, loader, *tokenizer, {o.beam_size, o.chunk_size, o.left_chunks});
+  AG_CHECK(!o.streaming || o.chunk_size > 0, "asr-eval: --streaming needs --chunk > 0, got ",
+           o.chunk_size);
+  if (o.streaming && !cfg.model.causal)
+    std::cerr << "asr-eval: warning: " << o.checkpoint << " has non-causal convolutions; "
+              << "streaming gives them zeros for the frames beyond each chunk, so it is not "
+              << "exact (docs/streaming.md)\n";
+  EvalReport r = evaluate(model, loader, *tokenizer,
+                          {o.beam_size, o.chunk_size, o.left_chunks, o.streaming});
   AG_CHECK(r.utterances > 0, "asr-eval: every utterance of ", manifest, " was skipped\n",
            loader.skips().summary());
 
@@ -61,6 +106,7 @@ nlohmann::json run_eval(const EvalToolOptions& o) {
                       {"attention", cfg.model.attention.type}, {"encoder", cfg.model.type},
                       {"checkpoint", o.checkpoint}, {"data", manifest}, {"beam", o.beam_size},
                       {"chunk_size", o.chunk_size}};
+  if (o.streaming) j["streaming"] = streaming_summary(model, loader, cfg, o, r);
   if (!o.out.empty()) {
     fs::create_directories(o.out);
     std::string ref, hyp, results;

@@ -15,11 +15,14 @@ struct EvalToolOptions {
   std::string out;          // folder for ref.trn, hyp.trn, results.txt, eval.json ("" = none)
   int64_t chunk_size = 0;   // encoder chunks (0: full context)
   int64_t left_chunks = -1;
+  bool streaming = false;   // decode chunk by chunk through the caches (needs chunk_size > 0)
   int64_t threads = 0;      // 0: all cores
 };
 
 // Returns the summary: wer, cer, sub, del, ins, ref_words, ref_chars, utterances, rtf,
-// params, kv_cache_bytes_per_frame, attention, checkpoint, data, beam. Throws ag::Error for a
+// params, kv_cache_bytes_per_frame, attention, checkpoint, data, beam, and with streaming
+// `streaming` (chunk, left_chunks, exact, cache_bytes_measured_1000, cache_bytes_formula_1000,
+// conv_cache_bytes, chunks, chunk_latency_ms_mean, chunk_latency_ms_p95, rtf). Throws ag::Error for a
 // missing data set or checkpoint, or a checkpoint its own config does not match.
 nlohmann::json run_eval(const EvalToolOptions& o);
 

@@ -4,6 +4,7 @@
 
 #include "autograd/ops.h"
 #include "ctc_decode.h"
+#include "streaming_eval.h"
 
 namespace asr {
 
@@ -12,12 +13,17 @@ EvalReport evaluate(CtcModel& model, Loader& loader, const Tokenizer& tokenizer,
   const bool was_training = model.is_training();
   model.eval();
   ag::NoGradGuard no_grad;
+  AG_CHECK(!opt.streaming || opt.chunk_size > 0, "evaluate: streaming needs chunk_size > 0, got ",
+           opt.chunk_size);
   EvalReport r;
   int64_t feasible = 0;
   auto t0 = std::chrono::steady_clock::now();
   loader.start_epoch(0);
   while (std::optional<Batch> batch = loader.next()) {
-    nn::EncoderOutput out = model.logits(batch->feats, batch->lengths, opt.chunk_size, opt.left_chunks);
+    nn::EncoderOutput out =
+        opt.streaming
+            ? streamed_logits(model, *batch, opt.chunk_size, opt.left_chunks, r.chunk_seconds)
+            : model.logits(batch->feats, batch->lengths, opt.chunk_size, opt.left_chunks);
     ag::CtcResult ctc = ag::ctc_loss(out.out, out.lengths, batch->targets);
     for (int64_t b = 0; b < batch->size(); ++b)
       if (ctc.feasible[b]) r.loss += ctc.nll.at({b}), ++feasible;

@@ -23,6 +23,7 @@ struct EvalReport {
   double audio_seconds = 0;   // from the feature frames (10 ms each)
   double wall_seconds = 0;    // features (waited for), forward and decoding
   std::vector<UtteranceResult> results;  // in data order
+  std::vector<double> chunk_seconds;      // streaming: each chunk's encoder + CTC head time
   double rtf() const { return audio_seconds > 0 ? wall_seconds / audio_seconds : 0; }
 };
 
@@ -30,6 +31,7 @@ struct EvalOptions {
   int beam_size = 1;          // 1: greedy
   int64_t chunk_size = 0;     // encoder chunks (0: full context)
   int64_t left_chunks = -1;
+  bool streaming = false;     // each utterance chunk by chunk through the caches (chunk_size > 0)
 };
 
 // Runs the model in eval mode over one epoch of `loader` (restoring the training flag after).

@@ -15,6 +15,7 @@
 #include "checkpoint.h"
 #include "checkpoint_keeper.h"
 #include "config.h"
+#include "dynamic_chunk.h"
 #include "evaluate.h"
 #include "manifest.h"
 #include "metrics.h"
@@ -200,6 +201,15 @@ void Trainer::optimizer_step() {
 
 bool Trainer::train_batch(const Batch& batch) {
   int64_t chunk = cfg_.train.chunk_size, left = cfg_.train.left_chunks;
+  if (cfg_.train.dynamic_chunk) {
+    // batch_in_epoch counts this batch; its place in the step's accumulation names the draw.
+    const int64_t micro = (st_.batch_in_epoch - 1) % cfg_.train.accum_grad;
+    const int64_t frames = nn::Conv2dSubsampling::output_length(batch.feats.size(1));
+    ChunkDraw draw = draw_dynamic_chunk(static_cast<uint64_t>(cfg_.seed), st_.step, micro, frames,
+                                        cfg_.train.dynamic_left_chunk);
+    chunk = draw.chunk_size;
+    left = draw.left_chunks;
+  }
   nn::EncoderOutput out = model_->logits(batch.feats, batch.lengths, chunk, left);
   ag::CtcResult ctc = ag::ctc_loss(out.out, out.lengths, batch.targets);
   int64_t feasible = 0, frames = 0;

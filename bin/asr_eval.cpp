@@ -1,10 +1,24 @@
 // asr-eval --checkpoint CKPT --data DIR|MANIFEST [--beam N] [--out DIR] [--json]
+//          [--chunk C [--left-chunks L] [--streaming]]
 // asr-eval --compare D1 D2 ...
 #include <CLI/CLI.hpp>
 #include <iomanip>
 #include <iostream>
 
 #include "asr/eval_tool.h"
+
+namespace {
+void print_streaming(const nlohmann::json& s) {
+  std::cout << std::setprecision(3) << "streaming: chunk " << s["chunk"] << ", left_chunks "
+            << s["left_chunks"] << (s["exact"].get<bool>() ? "" : " (non-causal: not exact)")
+            << "  chunk latency mean " << s["chunk_latency_ms_mean"].get<double>() << " ms, p95 "
+            << s["chunk_latency_ms_p95"].get<double>() << " ms over " << s["chunks"]
+            << " chunks  RTF " << s["rtf"].get<double>() << "\n"
+            << "  attention cache at 1000 frames: " << s["cache_bytes_measured_1000"]
+            << " bytes measured, " << s["cache_bytes_formula_1000"] << " by formula;  conv cache "
+            << s["conv_cache_bytes"] << " bytes\n";
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Decodes a data set with a CTC checkpoint and reports WER, CER, RTF and the KV cache."};
@@ -17,6 +31,8 @@ int main(int argc, char** argv) {
   app.add_option("--out", o.out, "folder for ref.trn, hyp.trn, results.txt, eval.json");
   app.add_option("--chunk", o.chunk_size, "encoder frames per chunk (0: full context)");
   app.add_option("--left-chunks", o.left_chunks, "chunks of history (-1: all)");
+  app.add_flag("--streaming", o.streaming,
+               "decode chunk by chunk through the caches (B = 1; needs --chunk > 0)");
   app.add_option("--threads", o.threads, "CPU threads (0: all cores)");
   app.add_flag("--json", json, "print the summary as one JSON object");
   app.add_option("--compare", compare, "experiments (folders with eval.json) to tabulate");
@@ -40,6 +56,7 @@ int main(int argc, char** argv) {
                 << j["utterances"] << " utterances  RTF " << std::setprecision(3)
                 << j["rtf"].get<double>() << "  params " << j["params"] << "  KV cache "
                 << j["kv_cache_bytes_per_frame"] << " bytes/frame\n";
+      if (j.contains("streaming")) print_streaming(j["streaming"]);
     }
     return 0;
   } catch (const std::exception& e) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "module.h"
+#include "stream_cache.h"
 
 namespace nn {
 
@@ -28,6 +29,13 @@ class Attention : public Module {
   //   defined exactly when the config asks for relative positions
   // -> [B, T, d_model]
   virtual Tensor forward(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) = 0;
+  // Streaming (docs/streaming.md): x [B, T, d_model] the frames of the current chunk, which
+  // follow the S = cache.frames() past frames the cache holds; every query sees every key of
+  // its chunk and of the history (the full pass under a chunk mask). The cache gains the
+  // chunk and is trimmed to its last cache.max_frames frames.
+  // pos_emb [1, S+2T-1, d_model] relative position embeddings (positions S+T-1 ... -(T-1)),
+  //   defined exactly when relative -> [B, T, d_model]
+  virtual Tensor forward_chunk(const Tensor& x, AttentionCache& cache, const Tensor& pos_emb) = 0;
   // Floats a streaming cache holds per frame of history (per layer), by formula:
   // mha 2*d_model, gqa 2*d_model*num_kv_heads/num_heads, mla/mla_simple latent_dim, linear 0.
   virtual int64_t cache_floats_per_frame() const = 0;

@@ -77,18 +77,27 @@ void AttentionBase::check_input(const Tensor& x, const Tensor& mask) const {
 void AttentionBase::check_inputs(const Tensor& x, const Tensor& mask,
                                  const Tensor& pos_emb) const {
   check_input(x, mask);
+  check_positions(x, 2 * x.size(1) - 1, pos_emb);
+}
+
+void AttentionBase::check_chunk(const Tensor& x, int64_t history, const Tensor& pos_emb) const {
+  check_input(x, Tensor());
+  check_positions(x, history + 2 * x.size(1) - 1, pos_emb);
+}
+
+void AttentionBase::check_positions(const Tensor& x, int64_t positions,
+                                    const Tensor& pos_emb) const {
   const std::string who = name();
-  const int64_t T = x.size(1);
   if (!config_.relative) {
     AG_CHECK(!pos_emb.defined(), who,
              ": absolute positions take no pos_emb, got ", shape_str(pos_emb.shape()));
     return;
   }
-  AG_CHECK(pos_emb.defined(), who, ": relative positions need pos_emb [1, ", 2 * T - 1, ", ",
+  AG_CHECK(pos_emb.defined(), who, ": relative positions need pos_emb [1, ", positions, ", ",
            config_.d_model, "]");
-  AG_CHECK(pos_emb.dim() == 3 && pos_emb.size(0) == 1 && pos_emb.size(1) == 2 * T - 1 &&
+  AG_CHECK(pos_emb.dim() == 3 && pos_emb.size(0) == 1 && pos_emb.size(1) == positions &&
                pos_emb.size(2) == config_.d_model,
-           who, ": pos_emb ", shape_str(pos_emb.shape()), " is not [1, ", 2 * T - 1, ", ",
+           who, ": pos_emb ", shape_str(pos_emb.shape()), " is not [1, ", positions, ", ",
            config_.d_model, "] for input ", shape_str(x.shape()));
 }
 

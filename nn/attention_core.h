@@ -44,6 +44,11 @@ class AttentionBase : public Attention {
   void check_input(const Tensor& x, const Tensor& mask) const;
   // check_input, and pos_emb [1, 2T-1, d_model] defined exactly when relative.
   void check_inputs(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) const;
+  // A chunk x [B, T, d_model] after `history` cached frames: pos_emb [1, history+2T-1,
+  // d_model] defined exactly when relative.
+  void check_chunk(const Tensor& x, int64_t history, const Tensor& pos_emb) const;
+  // pos_emb [1, positions, d_model] defined exactly when relative, for input x
+  void check_positions(const Tensor& x, int64_t positions, const Tensor& pos_emb) const;
   // q [B, H, T, d_k] -> q / sqrt(d_k)
   Tensor scaled(const Tensor& q) const;
   // qs = scaled(q) [B, H, T, d_k] -> the query for the content term: qs + u / sqrt(d_k)
@@ -57,6 +62,13 @@ class AttentionBase : public Attention {
   // Masked softmax + dropout of `scores` [B, H, T, S], applied to v [B, H, S, d_v]
   // -> [B, H, T, d_v].
   Tensor attend(const Tensor& scores, const Tensor& mask, const Tensor& v) const;
+  // The absorbed latent attention (mla.h) shared by mla and mla_simple. Its weights from the
+  // up-projections uk, uv (L -> H*d_k) and the output projection out (d -> d):
+  AbsorbedWeights absorbed_weights(const Linear& uk, const Linear& uv, const Linear& out) const;
+  // q [B, H, T, d_k], latent c [B, S, L], mask as attend's (or undefined), pos_emb
+  // [1, S+T-1, d] when relative -> [B, T, d_model]
+  Tensor absorbed_attention(const Tensor& q, const Tensor& c, const AbsorbedWeights& a,
+                            const Tensor& mask, const Tensor& pos_emb) const;
 
   AttentionConfig config_;
   int64_t d_k_;

@@ -33,7 +33,21 @@ ConvolutionalGatingMLP::ConvolutionalGatingMLP(int64_t d_model, int64_t units, i
   channel_proj2 = register_module("channel_proj2", std::make_shared<Linear>(units / 2, d_model));
 }
 
+Tensor ConvolutionalSpatialGatingUnit::forward_chunk(const Tensor& x_g, Tensor& cache) const {
+  Tensor h = ag::transpose(norm->forward(x_g), 1, 2);                  // [B, C, T]
+  return ag::transpose(conv->forward_chunk(h, cache), 1, 2);           // [B, T, C]
+}
+
 Tensor ConvolutionalGatingMLP::forward(const Tensor& x, const Tensor& pad_mask) const {
+  return gated(x, [&](const Tensor& x_g) { return csgu->forward(x_g, pad_mask); });
+}
+
+Tensor ConvolutionalGatingMLP::forward_chunk(const Tensor& x, Tensor& cache) const {
+  return gated(x, [&](const Tensor& x_g) { return csgu->forward_chunk(x_g, cache); });
+}
+
+Tensor ConvolutionalGatingMLP::gated(const Tensor& x,
+                                     const std::function<Tensor(const Tensor&)>& gate) const {
   // The halves come from halves of the weight (a copy of [units/2, d] each) rather than
   // from splitting the [B, T, units] activation.
   const Linear& proj = (*channel_proj1)[0];
@@ -43,7 +57,7 @@ Tensor ConvolutionalGatingMLP::forward(const Tensor& x, const Tensor& pad_mask) 
                                ag::narrow(proj.bias, 0, start, half)));  // [B, T, units/2]
   };
   Tensor x_r = half_proj(0), x_g = half_proj(half);
-  Tensor y = ag::dropout(x_r * csgu->forward(x_g, pad_mask), dropout, is_training());
+  Tensor y = ag::dropout(x_r * gate(x_g), dropout, is_training());
   return channel_proj2->forward(y);  // [B, T, d]
 }
 

@@ -4,6 +4,7 @@
 //   CSGU: x_g = csgu.conv(csgu.norm(x_g)) (depthwise over time); y = dropout(x_r * x_g);
 //   channel_proj2 (units/2 -> d).
 #pragma once
+#include <functional>
 #include <memory>
 
 #include "conv.h"
@@ -21,6 +22,9 @@ class ConvolutionalSpatialGatingUnit : public Module {
   // x_g [B, T, channels]; pad_mask [B, T, 1] (1 at padded frames, zeroed before the conv;
   // undefined: none) -> gate [B, T, channels]
   Tensor forward(const Tensor& x_g, const Tensor& pad_mask) const;
+  // Streaming: x_g [B, T, channels]; cache [B, channels, context] the conv's left context
+  // (Conv1d::forward_chunk) -> gate [B, T, channels]
+  Tensor forward_chunk(const Tensor& x_g, Tensor& cache) const;
 
   std::shared_ptr<LayerNorm> norm;  // channels, eps 1e-12 (ESPnet LayerNorm)
   std::shared_ptr<Conv1d> conv;     // [channels, 1, K], groups channels
@@ -32,12 +36,18 @@ class ConvolutionalGatingMLP : public Module {
   ConvolutionalGatingMLP(int64_t d_model, int64_t units, int64_t kernel, float dropout, bool causal);
   // x [B, T, d]; pad_mask as the CSGU's -> [B, T, d]
   Tensor forward(const Tensor& x, const Tensor& pad_mask) const;
+  // Streaming: x [B, T, d]; cache as the CSGU's -> [B, T, d]
+  Tensor forward_chunk(const Tensor& x, Tensor& cache) const;
 
   // PyTorch's Sequential(Linear, GELU): the linear is `channel_proj1.0`.
   std::shared_ptr<ModuleList<Linear>> channel_proj1;  // d -> units
   std::shared_ptr<ConvolutionalSpatialGatingUnit> csgu;
   std::shared_ptr<Linear> channel_proj2;  // units/2 -> d
   float dropout;
+
+ private:
+  // The MLP around the gate: x [B, T, d] -> [B, T, d], gate(x_g [B, T, units/2]) the CSGU's.
+  Tensor gated(const Tensor& x, const std::function<Tensor(const Tensor&)>& gate) const;
 };
 
 }  // namespace nn

@@ -24,16 +24,26 @@ ConformerBlock::ConformerBlock(const EncoderConfig& c, std::shared_ptr<Attention
   norm_final = register_module("norm_final", espnet_norm(d));
 }
 
-Tensor ConformerBlock::forward(const Tensor& x_in, const Tensor& att_mask, const Tensor& pad_mask,
+Tensor ConformerBlock::forward(const Tensor& x, const Tensor& att_mask, const Tensor& pad_mask,
                                const Tensor& pos_emb) {
+  return run(x, [&](const Tensor& h) { return self_attn->forward(h, att_mask, pos_emb); },
+             [&](const Tensor& h) { return conv_module->forward(h, pad_mask); });
+}
+
+Tensor ConformerBlock::forward_chunk(const Tensor& x, BlockCache& cache, const Tensor& pos_emb) {
+  return run(x, [&](const Tensor& h) { return self_attn->forward_chunk(h, cache.attention, pos_emb); },
+             [&](const Tensor& h) { return conv_module->forward_chunk(h, cache.conv); });
+}
+
+Tensor ConformerBlock::run(const Tensor& x_in, const Sublayer& attend, const Sublayer& convolve) {
   const bool train = is_training();
   auto residual = [&](const Tensor& x, const Tensor& y, float scale) {
     Tensor r = ag::dropout(y, dropout, train);  // [B, T, d]
     return x + (scale == 1.0f ? r : r * scale);
   };
   Tensor x = residual(x_in, feed_forward_macaron->forward(norm_ff_macaron->forward(x_in)), 0.5f);
-  x = residual(x, self_attn->forward(norm_mha->forward(x), att_mask, pos_emb), 1.0f);
-  x = residual(x, conv_module->forward(norm_conv->forward(x), pad_mask), 1.0f);
+  x = residual(x, attend(norm_mha->forward(x)), 1.0f);
+  x = residual(x, convolve(norm_conv->forward(x)), 1.0f);
   x = residual(x, feed_forward->forward(norm_ff->forward(x)), 0.5f);
   return norm_final->forward(x);  // [B, T, d]
 }

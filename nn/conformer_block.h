@@ -6,6 +6,7 @@
 //   x = norm_final(x)
 // LayerNorms use ESPnet's eps 1e-12.
 #pragma once
+#include <functional>
 #include <memory>
 
 #include "convolution_module.h"
@@ -22,6 +23,7 @@ class ConformerBlock : public EncoderBlock {
   ConformerBlock(const EncoderConfig& c, std::shared_ptr<Attention> attention);
   Tensor forward(const Tensor& x, const Tensor& att_mask, const Tensor& pad_mask,
                  const Tensor& pos_emb) override;
+  Tensor forward_chunk(const Tensor& x, BlockCache& cache, const Tensor& pos_emb) override;
   const Attention& attention() const override { return *self_attn; }
 
   std::shared_ptr<Attention> self_attn;
@@ -29,6 +31,11 @@ class ConformerBlock : public EncoderBlock {
   std::shared_ptr<ConvolutionModule> conv_module;
   std::shared_ptr<LayerNorm> norm_ff, norm_mha, norm_ff_macaron, norm_conv, norm_final;
   float dropout;
+
+ private:
+  using Sublayer = std::function<Tensor(const Tensor&)>;  // [B, T, d] -> [B, T, d]
+  // The block around its attention and convolution sublayers (full pass or chunk).
+  Tensor run(const Tensor& x, const Sublayer& attend, const Sublayer& convolve);
 };
 
 }  // namespace nn

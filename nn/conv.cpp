@@ -2,6 +2,7 @@
 
 #include "autograd/ops.h"
 #include "init.h"
+#include "stream_cache.h"
 
 namespace nn {
 
@@ -22,6 +23,19 @@ Tensor Conv1d::forward(const Tensor& x) const {
   const int64_t kernel = weight.size(2);
   Tensor in = options.causal && kernel > 1 ? ag::pad(x, {kernel - 1, 0}) : x;  // [N, in, L']
   return ag::conv1d(in, weight, bias, 1, options.padding, 1, options.groups);
+}
+
+Tensor Conv1d::forward_chunk(const Tensor& x, Tensor& cache) const {
+  AG_CHECK(x.dim() == 3 && x.size(1) == weight.size(1) * options.groups, "Conv1d::forward_chunk: ",
+           "input ", ag::shape_str(x.shape()), " is not [N, ", weight.size(1) * options.groups, ", T]");
+  const int64_t kernel = weight.size(2);
+  const int64_t left = options.causal ? kernel - 1 : options.padding;
+  const int64_t right = options.causal ? 0 : options.padding;
+  if (!cache.defined()) cache = ag::zeros({x.size(0), x.size(1), left}, ag::DType::f32, x.device());
+  Tensor in = append_frames(cache, x, 2);                        // [N, in, context + T]
+  cache = last_frames(in, 2, left);
+  if (right > 0) in = ag::pad(in, {0, right});                   // [N, in, context + T + right]
+  return ag::conv1d(in, weight, bias, 1, 0, 1, options.groups);  // [N, out, T]
 }
 
 Tensor Conv1d::forward_pointwise(const Tensor& x) const {

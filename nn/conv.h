@@ -19,6 +19,11 @@ class Conv1d : public Module {
   // x [N, in, L] -> [N, out, L_out] (stride 1: L_out = L + 2*padding - kernel + 1, or L
   // when causal)
   Tensor forward(const Tensor& x) const;
+  // Streaming: x [N, in, T] the next frames, continuing from cache [N, in, context] (undefined
+  // at the start: zeros), the last context = left-padding input frames (kernel-1 when
+  // causal, else padding), which it becomes afterwards. Exact when causal; a centred conv
+  // gets zeros instead of the right context beyond the chunk. -> [N, out, T]
+  Tensor forward_chunk(const Tensor& x, Tensor& cache) const;
   // A kernel-1, groups-1 conv applied on the channels-last layout, as a linear layer
   // through a free reshape of the weight: x [..., in] -> [..., out].
   Tensor forward_pointwise(const Tensor& x) const;

@@ -23,4 +23,11 @@ Tensor ConvolutionModule::forward(const Tensor& x, const Tensor& pad_mask) const
   return pointwise_conv2->forward_pointwise(ag::transpose(h, 1, 2));  // [B, T, d]
 }
 
+Tensor ConvolutionModule::forward_chunk(const Tensor& x, Tensor& cache) const {
+  Tensor h = ag::glu(pointwise_conv1->forward_pointwise(x), -1);      // [B, T, d]
+  h = depthwise_conv->forward_chunk(ag::transpose(h, 1, 2), cache);   // [B, d, T]
+  h = ag::silu(norm->forward(h));                                     // [B, d, T]
+  return pointwise_conv2->forward_pointwise(ag::transpose(h, 1, 2));  // [B, T, d]
+}
+
 }  // namespace nn

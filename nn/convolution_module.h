@@ -21,6 +21,9 @@ class ConvolutionModule : public Module {
   // zeroed before the depthwise conv so they never reach real frames -> [B, T, d].
   // Note that in training the batch norm's statistics still include padded frames, as ESPnet's.
   Tensor forward(const Tensor& x, const Tensor& pad_mask) const;
+  // Streaming: x [B, T, d] the chunk's frames; cache [B, d, context] the depthwise conv's
+  // left context (Conv1d::forward_chunk) -> [B, T, d]
+  Tensor forward_chunk(const Tensor& x, Tensor& cache) const;
 
   std::shared_ptr<Conv1d> pointwise_conv1;  // [2d, d, 1]
   std::shared_ptr<Conv1d> depthwise_conv;   // [d, 1, K], groups d

@@ -19,6 +19,30 @@
 
 namespace nn {
 
+// The streaming state of an Encoder (docs/streaming.md): each layer's caches and the
+// encoder frames emitted so far.
+struct EncoderCache {
+  int64_t chunk_size = 0;    // encoder frames per chunk
+  int64_t left_chunks = -1;  // chunks of history each chunk attends to (all when negative)
+  int64_t offset = 0;        // encoder frames emitted so far
+  std::vector<BlockCache> layers;
+
+  // History frames the attention caches hold before the next chunk.
+  int64_t history() const;
+  // Bytes held by the attention caches, and by the convolution caches, over all layers.
+  int64_t attention_bytes() const;
+  int64_t conv_bytes() const;
+};
+
+// Input frames [start, start + length) that one streaming chunk reads.
+struct FrameWindow {
+  int64_t start, length;
+};
+// The windows that stream `frames` input frames in chunks of chunk_size encoder frames:
+// chunk k reads input frames 4kC .. 4kC + 4(C-1) + 6 (fewer at the end), overlapping the next
+// by 3, so that Conv2dSubsampling gives exactly the full pass's frames kC .. kC + C - 1.
+std::vector<FrameWindow> stream_windows(int64_t frames, int64_t chunk_size);
+
 struct EncoderOutput {
   Tensor out;                    // [B, T', d]
   std::vector<int64_t> lengths;  // real frames of each utterance in out
@@ -37,6 +61,18 @@ class Encoder : public Module {
   // Branchformer's learned_ave merge, which pools over whole utterances.
   EncoderOutput forward(const Tensor& feats, const std::vector<int64_t>& lengths,
                         int64_t chunk_size = 0, int64_t left_chunks = -1);
+
+  // Streaming, inference only (no gradients are recorded). A new stream's cache for chunks
+  // of chunk_size > 0 encoder frames attending to left_chunks chunks before their own (all
+  // when negative); refused for linear attention with left_chunks >= 0 and for Branchformer's
+  // learned_ave merge.
+  EncoderCache make_cache(int64_t chunk_size, int64_t left_chunks) const;
+  // window [B, W, input_dim]: the input frames of the stream's next chunk (stream_windows;
+  // W >= 7, giving at most chunk_size frames) -> [B, T, d], T = output_length(W). With causal
+  // convolutions the chunks together equal forward(feats, lengths, chunk_size, left_chunks).
+  Tensor forward_chunk(const Tensor& window, EncoderCache& cache);
+  // Whole utterances, chunk by chunk: feats [B, T, input_dim] (no padding) -> [B, T', d].
+  Tensor forward_streaming(const Tensor& feats, int64_t chunk_size, int64_t left_chunks);
 
   // Floats a streaming key/value cache holds per frame of history, summed over the layers;
   // and those it holds whatever the history length (linear attention's states).

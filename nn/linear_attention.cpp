@@ -50,6 +50,24 @@ Tensor LinearAttention::forward(const Tensor& x, const Tensor& mask, const Tenso
   return linear_out->forward(merge_heads(o));  // [B, T, d_model]
 }
 
+Tensor LinearAttention::forward_chunk(const Tensor& x, AttentionCache& cache,
+                                     const Tensor& /*pos_emb: unused, see above*/) {
+  check_input(x, Tensor());
+  AG_CHECK(cache.max_frames < 0, name(), ": a history of ", cache.max_frames,
+           " frames (finite left_chunks) cannot be kept by the fixed-size state; stream with ",
+           "left_chunks -1");
+  if (!cache.s.defined()) {
+    const int64_t B = x.size(0), H = config_.num_heads;
+    cache.s = ag::zeros({B, H, d_k_, d_k_}, ag::DType::f32, x.device());
+    cache.z = ag::zeros({B, H, 1, d_k_}, ag::DType::f32, x.device());
+  }
+  Features f = features(x, Tensor());
+  cache.s = ag::add(cache.s, ag::matmul(f.fk, f.v, true, false));  // [B, H, d_k, d_k]
+  cache.z = ag::add(cache.z, ag::sum(f.fk, {2}, true));            // [B, H, 1, d_k]
+  Tensor o = normalized(ag::matmul(f.fq, cache.s), ag::matmul(f.fq, cache.z, false, true));
+  return linear_out->forward(merge_heads(o));  // [B, T, d_model]
+}
+
 LinearAttention::State LinearAttention::initial_state(int64_t B) const {
   const int64_t H = config_.num_heads;
   return State{ag::zeros({B, H, d_k_, d_k_}), ag::zeros({B, H, 1, d_k_})};

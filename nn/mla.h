@@ -26,6 +26,8 @@ class MultiHeadLatentAttention : public AttentionBase {
  public:
   explicit MultiHeadLatentAttention(const AttentionConfig& c);
   Tensor forward(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) override;
+  // Caches the latent c only and always attends in the absorbed form.
+  Tensor forward_chunk(const Tensor& x, AttentionCache& cache, const Tensor& pos_emb) override;
   int64_t cache_floats_per_frame() const override { return config_.latent_dim; }
 
   // Uses the absorbed form from now on (true) or the plain one (false, the default).
@@ -46,9 +48,6 @@ class MultiHeadLatentAttention : public AttentionBase {
   // The plain form from q [B, H, T, d_k] and c [B, T, L] -> heads [B, H, T, d_k]
   Tensor plain_heads(const Tensor& q, const Tensor& c, const Tensor& mask,
                      const Tensor& pos_emb) const;
-  // The absorbed form -> [B, T, d_model]
-  Tensor absorbed(const Tensor& q, const Tensor& c, const Tensor& mask,
-                  const Tensor& pos_emb) const;
 
   bool absorb_ = false;
 };

@@ -26,4 +26,15 @@ Tensor SimpleLatentAttention::forward(const Tensor& x, const Tensor& mask,
   return linear_out->forward(merge_heads(o));         // [B, T, d_model]
 }
 
+Tensor SimpleLatentAttention::forward_chunk(const Tensor& x, AttentionCache& cache,
+                                            const Tensor& pos_emb) {
+  check_chunk(x, cache.frames(), pos_emb);
+  Tensor q = split_heads(linear_q->forward(x), config_.num_heads);  // [B, H, T, d_k]
+  Tensor c = append_frames(cache.latent, linear_dkv->forward(x), 1);  // [B, S+T, L]
+  cache.latent = last_frames(c, 1, cache.max_frames);
+  if (!cache.absorbed.out.defined())
+    cache.absorbed = absorbed_weights(*linear_uk, *linear_uv, *linear_out);
+  return absorbed_attention(q, c, cache.absorbed, Tensor(), pos_emb);  // [B, T, d_model]
+}
+
 }  // namespace nn

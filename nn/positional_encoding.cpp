@@ -32,13 +32,16 @@ PositionalEncoding::PositionalEncoding(int64_t d_model, float dropout)
   AG_CHECK(d_model > 0, "PositionalEncoding: d_model ", d_model, " must be positive");
 }
 
-Tensor PositionalEncoding::forward(const Tensor& x) {
+Tensor PositionalEncoding::forward(const Tensor& x, int64_t offset) {
   check_input(x, d_model_, "PositionalEncoding");
+  AG_CHECK(offset >= 0, "PositionalEncoding: offset ", offset, " must not be negative");
   const int64_t T = x.size(1);
-  if (!table_.defined() || table_.size(1) < T) table_ = sinusoids(0, 1, T, d_model_);
+  // A full-pass table grows to exactly T, a streaming one by doubling.
+  const int64_t rows = offset == 0 ? T : 2 * (offset + T);
+  if (!table_.defined() || table_.size(1) < offset + T) table_ = sinusoids(0, 1, rows, d_model_);
   if (table_.device() != x.device()) table_ = ag::to_device(table_, x.device());
-  Tensor pe = table_.size(1) == T ? table_ : ag::narrow(table_, 1, 0, T);  // [1, T, d]
-  Tensor y = ag::mul(x, std::sqrt(static_cast<float>(d_model_))) + pe;      // [B, T, d]
+  Tensor pe = table_.size(1) == T ? table_ : ag::narrow(table_, 1, offset, T);  // [1, T, d]
+  Tensor y = ag::mul(x, std::sqrt(static_cast<float>(d_model_))) + pe;           // [B, T, d]
   return ag::dropout(y, dropout_, is_training());
 }
 
@@ -47,17 +50,28 @@ RelPositionalEncoding::RelPositionalEncoding(int64_t d_model, float dropout)
   AG_CHECK(d_model > 0, "RelPositionalEncoding: d_model ", d_model, " must be positive");
 }
 
+void RelPositionalEncoding::cover(int64_t L, int64_t grow_to, ag::Device device) {
+  const int64_t have = table_.defined() ? (table_.size(1) + 1) / 2 : 0;
+  if (have < L) table_ = sinusoids(grow_to - 1, -1, 2 * grow_to - 1, d_model_);
+  if (table_.device() != device) table_ = ag::to_device(table_, device);
+}
+
 std::pair<Tensor, Tensor> RelPositionalEncoding::forward(const Tensor& x) {
+  return forward_chunk(x, 0);
+}
+
+std::pair<Tensor, Tensor> RelPositionalEncoding::forward_chunk(const Tensor& x, int64_t history) {
   check_input(x, d_model_, "RelPositionalEncoding");
-  const int64_t T = x.size(1);
-  const int64_t L = table_.defined() ? (table_.size(1) + 1) / 2 : 0;
-  if (L < T) table_ = sinusoids(T - 1, -1, 2 * T - 1, d_model_);
-  if (table_.device() != x.device()) table_ = ag::to_device(table_, x.device());
-  const int64_t rows = table_.size(1);  // 2L - 1; position 0 at row L - 1
-  Tensor pos = rows == 2 * T - 1 ? table_ : ag::narrow(table_, 1, (rows + 1) / 2 - T, 2 * T - 1);
+  AG_CHECK(history >= 0, "RelPositionalEncoding: history ", history, " must not be negative");
+  const int64_t T = x.size(1), first = history + T - 1, count = history + 2 * T - 1;
+  // A full-pass table grows to exactly T, a streaming one by doubling.
+  cover(first + 1, history == 0 ? T : 2 * (first + 1), x.device());
+  const int64_t rows = table_.size(1);  // 2L - 1; position p at row L - 1 - p
+  const int64_t start = (rows + 1) / 2 - 1 - first;
+  Tensor pos = count == rows ? table_ : ag::narrow(table_, 1, start, count);  // [1, count, d]
   Tensor y = ag::mul(x, std::sqrt(static_cast<float>(d_model_)));  // [B, T, d]
   return {ag::dropout(y, dropout_, is_training()),
-          ag::dropout(pos, dropout_, is_training())};  // [1, 2T-1, d]
+          ag::dropout(pos, dropout_, is_training())};
 }
 
 }  // namespace nn

@@ -12,8 +12,9 @@ namespace nn {
 class PositionalEncoding : public Module {
  public:
   PositionalEncoding(int64_t d_model, float dropout);
-  // x [B, T, d] -> [B, T, d]
-  Tensor forward(const Tensor& x);
+  // x [B, T, d] the frames at positions offset .. offset+T-1 (offset > 0: a streaming
+  // chunk) -> [B, T, d]
+  Tensor forward(const Tensor& x, int64_t offset = 0);
 
  private:
   int64_t d_model_;
@@ -29,8 +30,15 @@ class RelPositionalEncoding : public Module {
   RelPositionalEncoding(int64_t d_model, float dropout);
   // x [B, T, d] -> {x [B, T, d], pos_emb [1, 2T-1, d]}
   std::pair<Tensor, Tensor> forward(const Tensor& x);
+  // Streaming: x [B, T, d] a chunk after `history` attended past frames -> {x [B, T, d],
+  // pos_emb [1, history+2T-1, d]} for positions history+T-1 .. -(T-1).
+  std::pair<Tensor, Tensor> forward_chunk(const Tensor& x, int64_t history);
 
  private:
+  // Unless the table covers positions L-1 .. -(L-1), rebuilds it for grow_to-1 .. -(grow_to-1)
+  // (grow_to >= L).
+  void cover(int64_t L, int64_t grow_to, ag::Device device);
+
   int64_t d_model_;
   float dropout_;
   Tensor table_;  // [1, 2L-1, d] for positions L-1 .. -(L-1)

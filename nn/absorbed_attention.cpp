@@ -1,0 +1,42 @@
+// AttentionBase::absorbed_weights and absorbed_attention: the absorbed latent form of mla.h,
+// shared by mla (its absorbed forward and streaming) and mla_simple (streaming).
+#include "attention_core.h"
+#include "autograd/ops.h"
+
+namespace nn {
+
+AbsorbedWeights AttentionBase::absorbed_weights(const Linear& uk, const Linear& uv,
+                                                const Linear& out) const {
+  const int64_t H = config_.num_heads, d = config_.d_model, L = uk.weight.size(1);
+  // Per-head blocks of the up-projections and of the output projection's columns.
+  Tensor w_uv = ag::reshape(uv.weight, {H, d_k_, L});                          // [H, d_k, L]
+  Tensor w_o = ag::permute(ag::reshape(out.weight, {d, H, d_k_}), {1, 0, 2});  // [H, d, d_k]
+  AbsorbedWeights a;
+  a.uk = ag::reshape(uk.weight, {H, d_k_, L});
+  // The folded output projection W~ [d, H*L], block h = W_o_h W_uv_h.
+  a.out = ag::reshape(ag::permute(ag::matmul(w_o, w_uv), {1, 0, 2}), {d, H * L});
+  // Value bias: head h adds rowsum(A_h) W_o_h b_uv_h.
+  a.bias_rows = ag::reshape(ag::matmul(w_o, ag::reshape(uv.bias, {H, d_k_, 1})), {H, d});
+  a.out_bias = out.bias;
+  return a;
+}
+
+Tensor AttentionBase::absorbed_attention(const Tensor& q, const Tensor& c, const AbsorbedWeights& a,
+                                         const Tensor& mask, const Tensor& pos_emb) const {
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), S = c.size(1), L = c.size(2);
+  // Scores against the latent: q~ = content query . W_uk_h.
+  Tensor qs = scaled(q);                                                         // [B, H, T, d_k]
+  Tensor qt = ag::matmul(content_query(qs), ag::broadcast_to(a.uk, {B, H, d_k_, L}));  // [B, H, T, L]
+  Tensor s = ag::matmul(ag::reshape(qt, {B, H * T, L}), c, false, true);         // [B, H*T, S]
+  s = ag::reshape(s, {B, H, T, S});
+  if (config_.relative) s = ag::add(s, position_scores(qs, pos_emb));
+  Tensor w = attention_weights(s, mask, config_.dropout, is_training());         // [B, H, T, S]
+
+  // Weighted latents through the folded output projection, plus the value bias.
+  Tensor u = ag::reshape(ag::matmul(ag::reshape(w, {B, H * T, S}), c), {B, H, T, L});
+  Tensor y = ag::linear(merge_heads(u), a.out, a.out_bias);                      // [B, T, d]
+  Tensor rowsum = ag::transpose(ag::sum(w, {-1}), 1, 2);                        // [B, T, H]
+  return ag::add(y, ag::matmul(rowsum, a.bias_rows));                           // [B, T, d]
+}
+
+}  // namespace nn

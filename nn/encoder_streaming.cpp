@@ -1,0 +1,86 @@
+// Encoder streaming: caches, input windows and the chunk-by-chunk pass (encoder.h).
+#include <algorithm>
+
+#include "autograd/ops.h"
+#include "encoder.h"
+
+namespace nn {
+
+int64_t EncoderCache::history() const {
+  return left_chunks < 0 ? offset : std::min(offset, left_chunks * chunk_size);
+}
+
+int64_t EncoderCache::attention_bytes() const {
+  int64_t n = 0;
+  for (const BlockCache& layer : layers) n += layer.attention.bytes();
+  return n;
+}
+
+int64_t EncoderCache::conv_bytes() const {
+  int64_t n = 0;
+  for (const BlockCache& layer : layers) n += layer.conv_bytes();
+  return n;
+}
+
+std::vector<FrameWindow> stream_windows(int64_t frames, int64_t chunk_size) {
+  AG_CHECK(chunk_size > 0, "stream_windows: chunk_size ", chunk_size, " must be positive");
+  const int64_t out = Conv2dSubsampling::output_length(frames), stride = 4 * chunk_size;
+  const int64_t span = 4 * (chunk_size - 1) + Conv2dSubsampling::kMinFrames;
+  std::vector<FrameWindow> windows;
+  for (int64_t k = 0; k * chunk_size < out; ++k)
+    windows.push_back({k * stride, std::min(span, frames - k * stride)});
+  return windows;
+}
+
+EncoderCache Encoder::make_cache(int64_t chunk_size, int64_t left_chunks) const {
+  AG_CHECK(chunk_size > 0, "Encoder::make_cache: chunk_size ", chunk_size, " must be positive");
+  AG_CHECK(config_.type != "branchformer" || config_.merge != "learned_ave",
+           "Encoder: streaming with Branchformer merge learned_ave, whose merge weights pool ",
+           "over whole utterances (use merge concat to stream)");
+  AG_CHECK(left_chunks < 0 || config_.attention.type != "linear", "Encoder: left_chunks ",
+           left_chunks, " with linear attention, whose fixed-size state cannot drop old frames ",
+           "(stream with left_chunks -1)");
+  EncoderCache cache;
+  cache.chunk_size = chunk_size;
+  cache.left_chunks = left_chunks;
+  cache.layers.resize(layers->size());
+  for (BlockCache& layer : cache.layers)
+    layer.attention.max_frames = left_chunks < 0 ? -1 : left_chunks * chunk_size;
+  return cache;
+}
+
+Tensor Encoder::forward_chunk(const Tensor& window, EncoderCache& cache) {
+  ag::NoGradGuard no_grad;
+  AG_CHECK(window.dim() == 3 && window.size(2) == config_.input_dim &&
+               window.size(1) >= Conv2dSubsampling::kMinFrames,
+           "Encoder::forward_chunk: window ", ag::shape_str(window.shape()), " must be [B, W, ",
+           config_.input_dim, "] with W >= ", Conv2dSubsampling::kMinFrames);
+  const int64_t T = Conv2dSubsampling::output_length(window.size(1));
+  AG_CHECK(T <= cache.chunk_size, "Encoder::forward_chunk: window of ", window.size(1),
+           " frames gives ", T, " frames, more than chunk_size ", cache.chunk_size);
+  AG_CHECK(cache.layers.size() == layers->size(), "Encoder::forward_chunk: cache for ",
+           cache.layers.size(), " layers, encoder has ", layers->size(), " (use make_cache)");
+  Tensor x = embed->forward(window);  // [B, T, d]
+  Tensor pos_emb;                     // [1, S+2T-1, d] or undefined
+  if (rel_pos_enc)
+    std::tie(x, pos_emb) = rel_pos_enc->forward_chunk(x, cache.history());
+  else
+    x = abs_pos_enc->forward(x, cache.offset);
+  for (size_t i = 0; i < cache.layers.size(); ++i)
+    x = (*layers)[i].forward_chunk(x, cache.layers[i], pos_emb);
+  cache.offset += T;
+  return after_norm->forward(x);  // [B, T, d]
+}
+
+Tensor Encoder::forward_streaming(const Tensor& feats, int64_t chunk_size, int64_t left_chunks) {
+  AG_CHECK(feats.dim() == 3 && feats.size(1) >= Conv2dSubsampling::kMinFrames,
+           "Encoder::forward_streaming: features ", ag::shape_str(feats.shape()),
+           " must be [B, T, input_dim] with T >= ", Conv2dSubsampling::kMinFrames);
+  EncoderCache cache = make_cache(chunk_size, left_chunks);
+  std::vector<Tensor> outs;
+  for (const FrameWindow& w : stream_windows(feats.size(1), chunk_size))
+    outs.push_back(forward_chunk(ag::narrow(feats, 1, w.start, w.length), cache));
+  return ag::concat(outs, 1);  // [B, T', d]
+}
+
+}  // namespace nn

@@ -1,0 +1,193 @@
+// Streaming (docs/streaming.md): the chunk-by-chunk pass through the caches equals the full
+// pass under the matching chunk mask, for every attention variant, both block types and both
+// kinds of positions; the caches hold exactly the bytes the formula says.
+#include <boost/test/unit_test.hpp>
+
+#include "common/gradcheck.h"
+#include "layers_testing.h"
+#include "nn/encoder.h"
+#include "nn/linear_attention.h"
+
+using namespace ag;
+using namespace layers_testing;
+using testing::check_error;
+using testing::max_abs_diff;
+
+namespace {
+const int64_t F = 9, d = 8, kernel = 3, cgmlp_dim = 10, latent = 5;
+
+struct Variant {
+  std::string name;
+  std::string type;
+  int64_t kv_heads = 0;
+};
+
+const std::vector<Variant>& variants() {
+  static const std::vector<Variant> v = {{"mha", "mha"},          {"mla", "mla"},
+                                         {"mla_simple", "mla_simple"}, {"gqa kv 1", "gqa", 1},
+                                         {"gqa kv 2", "gqa", 2},  {"linear", "linear"}};
+  return v;
+}
+
+nn::EncoderConfig config(const Variant& v, const std::string& block, bool relative) {
+  nn::EncoderConfig c;
+  c.type = block;
+  c.input_dim = F;
+  c.d_model = d;
+  c.num_layers = 2;
+  c.ffn_dim = 12;
+  c.conv_kernel = kernel;
+  c.cgmlp_dim = cgmlp_dim;
+  c.causal = true;
+  c.dropout = c.positional_dropout = 0.0f;
+  c.positional_encoding = relative ? "relative" : "absolute";
+  c.attention.type = v.type;
+  c.attention.num_heads = 2;
+  c.attention.num_kv_heads = v.kv_heads;
+  c.attention.latent_dim = v.type.rfind("mla", 0) == 0 ? latent : 0;
+  c.attention.dropout = 0.0f;
+  return c;
+}
+
+std::unique_ptr<nn::Encoder> random_encoder(const nn::EncoderConfig& c) {
+  auto enc = std::make_unique<nn::Encoder>(c);
+  randomize(*enc, 0.3f);
+  enc->eval();
+  return enc;
+}
+
+// Attention-cache bytes the formula gives after `frames` frames of history.
+int64_t formula_bytes(const nn::Encoder& enc, int64_t frames) {
+  return 4 * (enc.cache_floats_per_frame() * frames + enc.cache_floats_fixed());
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(windows_cover_the_subsampled_frames_exactly) {
+  // 51 input frames -> 12 encoder frames; chunks of 5: 5 + 5 + 2.
+  auto w = nn::stream_windows(51, 5);
+  BOOST_REQUIRE_EQUAL(w.size(), 3u);
+  BOOST_CHECK_EQUAL(w[0].start, 0);
+  BOOST_CHECK_EQUAL(w[0].length, 23);  // 4 * (5 - 1) + 7
+  BOOST_CHECK_EQUAL(w[1].start, 20);
+  BOOST_CHECK_EQUAL(w[2].start, 40);
+  BOOST_CHECK_EQUAL(w[2].length, 11);
+  BOOST_CHECK_EQUAL(nn::Conv2dSubsampling::output_length(w[2].length), 2);
+  BOOST_CHECK_EQUAL(nn::stream_windows(7, 1).size(), 1u);
+  check_error([] { nn::stream_windows(51, 0); }, "chunk_size 0");
+}
+
+BOOST_AUTO_TEST_CASE(streaming_equals_the_chunk_masked_full_pass) {
+  manual_seed(40);
+  const int64_t T = 51;  // 12 encoder frames
+  for (const Variant& v : variants())
+    for (const std::string block : {"conformer", "branchformer"})
+      for (bool relative : {true, false}) {
+        auto enc = random_encoder(config(v, block, relative));
+        Tensor x = normal({1, T, F});
+        for (int64_t chunk : {1, 4, 5})
+          for (int64_t left : {-1, 2}) {
+            if (left >= 0 && v.type == "linear") continue;  // refused, see below
+            BOOST_TEST_CONTEXT(v.name << " " << block << (relative ? " relative" : " absolute")
+                                      << ", chunk " << chunk << ", left_chunks " << left) {
+              Tensor full = enc->forward(x, {T}, chunk, left).out;  // [1, 12, d]
+              Tensor streamed = enc->forward_streaming(x, chunk, left);
+              BOOST_CHECK_LE(max_abs_diff(full, streamed), 2e-5f);
+            }
+          }
+      }
+}
+
+BOOST_AUTO_TEST_CASE(batches_stream_like_single_utterances) {
+  manual_seed(41);
+  auto enc = random_encoder(config(variants()[1], "conformer", true));
+  Tensor x = normal({2, 31, F});
+  Tensor full = enc->forward(x, {31, 31}, 3, 1).out;
+  BOOST_CHECK_LE(max_abs_diff(full, enc->forward_streaming(x, 3, 1)), 2e-5f);
+}
+
+BOOST_AUTO_TEST_CASE(cache_bytes_follow_the_formula) {
+  manual_seed(42);
+  const int64_t T = 4 * 20 + 3, frames = 20, chunk = 4;
+  for (const Variant& v : variants())
+    for (const std::string block : {"conformer", "branchformer"}) {
+      BOOST_TEST_CONTEXT(v.name << " " << block) {
+        auto enc = random_encoder(config(v, block, true));
+        nn::EncoderCache cache = enc->make_cache(chunk, -1);
+        BOOST_CHECK_EQUAL(cache.attention_bytes(), 0);
+        for (const nn::FrameWindow& w : nn::stream_windows(T, chunk))
+          enc->forward_chunk(narrow(normal({1, T, F}), 1, w.start, w.length), cache);
+        BOOST_CHECK_EQUAL(cache.offset, frames);
+        BOOST_CHECK_EQUAL(cache.attention_bytes(), formula_bytes(*enc, frames));
+        // Each depthwise conv keeps its last kernel-1 input frames.
+        const int64_t channels = block == "conformer" ? d : cgmlp_dim / 2;
+        BOOST_CHECK_EQUAL(cache.conv_bytes(), 2 * channels * (kernel - 1) * 4);
+      }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(finite_left_context_keeps_left_chunks_times_chunk_frames) {
+  manual_seed(43);
+  const int64_t T = 4 * 22 + 3, chunk = 4, left = 2;  // 22 frames: 5 chunks of 4, one of 2
+  for (const Variant& v : variants()) {
+    if (v.type == "linear") continue;
+    BOOST_TEST_CONTEXT(v.name) {
+      auto enc = random_encoder(config(v, "conformer", true));
+      nn::EncoderCache cache = enc->make_cache(chunk, left);
+      Tensor x = normal({1, T, F});
+      int64_t k = 0;
+      for (const nn::FrameWindow& w : nn::stream_windows(T, chunk)) {
+        enc->forward_chunk(narrow(x, 1, w.start, w.length), cache);
+        const int64_t kept = std::min(cache.offset, left * chunk);
+        BOOST_CHECK_EQUAL(cache.history(), kept);
+        for (const nn::BlockCache& layer : cache.layers)
+          BOOST_CHECK_EQUAL(layer.attention.frames(), kept);
+        BOOST_CHECK_EQUAL(cache.attention_bytes(), formula_bytes(*enc, kept));
+        ++k;
+      }
+      BOOST_CHECK_EQUAL(k, 6);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(linear_attention_refuses_a_finite_left_context) {
+  auto enc = random_encoder(config(variants().back(), "conformer", true));
+  check_error([&] { enc->make_cache(4, 1); }, "left_chunks 1");
+  nn::AttentionConfig a;
+  a.type = "linear";
+  a.d_model = d;
+  a.num_heads = 2;
+  nn::LinearAttention att(a);
+  nn::AttentionCache cache;
+  cache.max_frames = 8;
+  check_error([&] { att.forward_chunk(normal({1, 3, d}), cache, Tensor()); }, "8 frames");
+}
+
+BOOST_AUTO_TEST_CASE(streaming_refusals) {
+  nn::EncoderConfig ave = config(variants()[0], "branchformer", true);
+  ave.merge = "learned_ave";
+  nn::Encoder pooled(ave);
+  check_error([&] { pooled.make_cache(4, -1); }, "learned_ave");
+  auto enc = random_encoder(config(variants()[0], "conformer", true));
+  nn::EncoderCache cache = enc->make_cache(2, -1);
+  check_error([&] { enc->forward_chunk(normal({1, 15, F}), cache); }, "more than chunk_size 2");
+  check_error([&] { enc->forward_chunk(normal({1, 6, F}), cache); }, "W >= 7");
+  check_error([&] { enc->make_cache(0, -1); }, "chunk_size 0");
+}
+
+BOOST_AUTO_TEST_CASE(non_causal_models_stream_without_look_ahead) {
+  // A centred convolution gets zeros for the frames beyond the chunk: the stream runs and
+  // never looks ahead, but differs from the full pass (docs/streaming.md).
+  manual_seed(44);
+  nn::EncoderConfig c = config(variants()[0], "conformer", true);
+  c.causal = false;
+  auto enc = random_encoder(c);
+  const int64_t T = 51;
+  Tensor x = normal({1, T, F});
+  Tensor streamed = enc->forward_streaming(x, 4, -1);
+  BOOST_CHECK(streamed.shape() == (Shape{1, 12, d}));
+  BOOST_CHECK_GT(max_abs_diff(streamed, enc->forward(x, {T}, 4, -1).out), 1e-4f);
+  // Output frames 0..3 see input frames 0..22 only.
+  Tensor x2 = perturb_frames(x, [](int64_t, int64_t t) { return t >= 23; });
+  Tensor first = narrow(streamed, 1, 0, 4);
+  BOOST_CHECK_EQUAL(max_abs_diff(first, narrow(enc->forward_streaming(x2, 4, -1), 1, 0, 4)), 0.0f);
+}
