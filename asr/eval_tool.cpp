@@ -46,13 +46,21 @@ ag::Tensor probe_features(Loader& loader, int64_t frames) {
   return ag::narrow(ag::concat(parts, 1), 1, 0, frames);
 }
 
+constexpr int64_t kProbeFrames = 1000;  // encoder frames: 4 * 1000 + 3 input frames
+constexpr int64_t kProbeChunk = 16;     // chunk of the offline runs' cache probe
+
+// The caches a stream of 1000 encoder frames leaves behind in chunks of chunk_size with
+// left_chunks chunks of history.
+CacheProbe probe_1000(CtcModel& model, Loader& loader, int64_t chunk_size, int64_t left_chunks) {
+  ag::Tensor feats = probe_features(loader, 4 * kProbeFrames + 3);
+  model.eval();
+  return probe_cache(*model.encoder, feats, chunk_size, left_chunks);
+}
+
 // The `streaming` summary: latencies from the decode, caches measured at 1000 encoder frames.
 nlohmann::json streaming_summary(CtcModel& model, Loader& loader, const Config& cfg,
                                  const EvalToolOptions& o, const EvalReport& r) {
-  constexpr int64_t kFrames = 1000;  // encoder frames: 4 * 1000 + 3 input frames
-  ag::Tensor feats = probe_features(loader, 4 * kFrames + 3);
-  model.eval();
-  CacheProbe p = probe_cache(*model.encoder, feats, o.chunk_size, o.left_chunks);
+  CacheProbe p = probe_1000(model, loader, o.chunk_size, o.left_chunks);
   double chunk_total = 0;
   for (double s : r.chunk_seconds) chunk_total += s;
   return {{"chunk", o.chunk_size}, {"left_chunks", o.left_chunks}, {"exact", cfg.model.causal},
@@ -106,7 +114,13 @@ nlohmann::json run_eval(const EvalToolOptions& o) {
                       {"attention", cfg.model.attention.type}, {"encoder", cfg.model.type},
                       {"checkpoint", o.checkpoint}, {"data", manifest}, {"beam", o.beam_size},
                       {"chunk_size", o.chunk_size}};
-  if (o.streaming) j["streaming"] = streaming_summary(model, loader, cfg, o, r);
+  if (o.streaming) {
+    j["streaming"] = streaming_summary(model, loader, cfg, o, r);
+  } else {  // what a stream with all its history would hold after 1000 frames, measured
+    CacheProbe p = probe_1000(model, loader, kProbeChunk, -1);
+    j["kv_cache_bytes_1000_measured"] = p.attention_bytes;
+    j["kv_cache_bytes_1000_formula"] = p.formula_bytes;
+  }
   if (!o.out.empty()) {
     fs::create_directories(o.out);
     std::string ref, hyp, results;
@@ -127,8 +141,9 @@ nlohmann::json run_eval(const EvalToolOptions& o) {
 
 std::string compare_table(const std::vector<std::string>& entries) {
   std::ostringstream os;
-  os << "| experiment | encoder | attention | params | WER % | CER % | RTF | KV bytes/frame |\n"
-     << "|---|---|---|---|---|---|---|---|\n";
+  os << "| experiment | encoder | attention | params | WER % | CER % | RTF | KV bytes/frame "
+        "| KV cache MB at 1000 frames (measured) |\n"
+     << "|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& e : entries) {
     std::string path = fs::is_directory(e) ? e + "/eval.json" : e;
     std::ifstream in(path);
@@ -136,11 +151,14 @@ std::string compare_table(const std::vector<std::string>& entries) {
     nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
     AG_CHECK(!j.is_discarded() && j.contains("wer"), "asr-eval --compare: ", path,
              " is not an eval.json");
+    int64_t cache = j.contains("streaming")
+                        ? j["streaming"].value("cache_bytes_measured_1000", int64_t{0})
+                        : j.value("kv_cache_bytes_1000_measured", int64_t{0});
     os << std::fixed << "| " << e << " | " << j.value("encoder", "?") << " | "
        << j.value("attention", "?") << " | " << j.value("params", int64_t{0}) << " | "
        << std::setprecision(2) << 100 * j.value("wer", 0.0) << " | " << 100 * j.value("cer", 0.0)
        << " | " << std::setprecision(3) << j.value("rtf", 0.0) << " | "
-       << j.value("kv_cache_bytes_per_frame", int64_t{0}) << " |\n";
+       << j.value("kv_cache_bytes_per_frame", int64_t{0}) << " | " << cache / 1e6 << " |\n";
   }
   return os.str();
 }

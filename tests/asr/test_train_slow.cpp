@@ -3,6 +3,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
+#include <iomanip>
+#include <sstream>
 
 #include "asr/checkpoint.h"
 #include "asr/eval_tool.h"
@@ -27,9 +29,17 @@ BOOST_AUTO_TEST_CASE(overfits_a_handful_of_utterances) {
   e.checkpoint = asr::latest_checkpoint(out);
   e.data = data + "/dev";
   e.beam_size = 1;
+  e.out = out + "/eval";
   nlohmann::json r = asr::run_eval(e);
   BOOST_TEST_MESSAGE("overfit CER " << r["cer"] << " WER " << r["wer"]);
   BOOST_CHECK_LT(r["cer"].get<double>(), 0.05);
+  // The cache a 1000-frame stream holds, measured, is the formula's.
+  int64_t cache = r["kv_cache_bytes_1000_measured"].get<int64_t>();
+  BOOST_CHECK_EQUAL(cache, r["kv_cache_bytes_per_frame"].get<int64_t>() * 1000);
+  BOOST_CHECK_EQUAL(cache, r["kv_cache_bytes_1000_formula"].get<int64_t>());
+  std::ostringstream mb;
+  mb << std::fixed << std::setprecision(3) << cache / 1e6 << " |";
+  BOOST_CHECK(asr::compare_table({out + "/eval"}).find(mb.str()) != std::string::npos);
   BOOST_CHECK(fs::exists(out + "/model.avg.safetensors"));
   BOOST_CHECK(fs::exists(out + "/curves.png"));
   BOOST_CHECK(fs::exists(out + "/metrics.jsonl"));
