@@ -1,4 +1,5 @@
 // Checkpoints: round trip with config and optimizer state, atomic files, averaging, mismatch.
+#include <unistd.h>
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
@@ -21,7 +22,7 @@ struct Tiny : nn::Module {
   }
 };
 std::string temp_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("latentasr_ckpt_" + name);
+  fs::path p = fs::temp_directory_path() / ("latentasr_ckpt_" + name + "_" + std::to_string(getpid()));
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();

@@ -1,6 +1,7 @@
 // asr-convert: the SVD wrapper, exact conversions at full rank (mla_simple, mla plain and
 // absorbed, low-rank queries, gqa), error against rank, calibration, --energy, the written
 // checkpoint's config, and every refusal (through the library and the binary).
+#include <unistd.h>
 #include <boost/test/unit_test.hpp>
 
 #include <sys/wait.h>
@@ -118,7 +119,7 @@ bool has(const std::string& text, const std::string& part) {
 }
 
 fs::path temp_dir() {
-  fs::path dir = fs::temp_directory_path() / "latentasr_test_convert";
+  fs::path dir = fs::temp_directory_path() / ("latentasr_test_convert_" + std::to_string(getpid()));
   fs::create_directories(dir);
   return dir;
 }

@@ -1,4 +1,5 @@
 // Metrics lines and the gnuplot curves drawn from them.
+#include <unistd.h>
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
@@ -9,7 +10,7 @@
 namespace fs = std::filesystem;
 
 BOOST_AUTO_TEST_CASE(metrics_lines_and_curves_png) {
-  fs::path dir = fs::temp_directory_path() / "latentasr_metrics";
+  fs::path dir = fs::temp_directory_path() / ("latentasr_metrics_" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   {

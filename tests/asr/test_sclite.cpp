@@ -1,4 +1,5 @@
 // Our trn files and error counts agree with NIST sclite (Debian's sctk) on the same pairs.
+#include <unistd.h>
 #include <boost/test/unit_test.hpp>
 
 #include <cstdio>
@@ -37,7 +38,7 @@ std::vector<double> sclite_sum(const std::string& ref, const std::string& hyp) {
 BOOST_AUTO_TEST_CASE(sclite_reports_the_same_wer) {
   const std::vector<std::string> words = {"ONE", "TWO", "THREE", "A", "B", "C", "ENTER", "ERASE", "YES", "NO"};
   std::mt19937 rng(5);
-  fs::path dir = fs::temp_directory_path() / "latentasr_sclite";
+  fs::path dir = fs::temp_directory_path() / ("latentasr_sclite_" + std::to_string(getpid()));
   fs::create_directories(dir);
   std::ofstream ref(dir / "ref.trn"), hyp(dir / "hyp.trn");
   asr::ErrorCounts total;

@@ -1,6 +1,7 @@
 // Shared by the training tests: a data folder prepared from AN4 in a temp dir, with
 // manifests cut down to a few utterances, and configs for tiny models.
 #pragma once
+#include <unistd.h>
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
@@ -22,7 +23,7 @@ inline std::string an4_dir() {
 inline std::string small_an4(const std::string& name, size_t train_utts, size_t dev_utts,
                              bool same_dev = false) {
   namespace fs = std::filesystem;
-  fs::path root = fs::temp_directory_path() / ("latentasr_" + name);
+  fs::path root = fs::temp_directory_path() / ("latentasr_" + name + "_" + std::to_string(getpid()));
   fs::remove_all(root);
   asr::PrepareOptions o;
   o.corpus = an4_dir();

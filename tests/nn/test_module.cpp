@@ -1,4 +1,5 @@
 // Module: names, counts, load with checks, safetensors round trips, train/eval.
+#include <unistd.h>
 #include <boost/test/unit_test.hpp>
 
 #include <cstdio>
@@ -33,7 +34,7 @@ struct Net : nn::Module {
 };
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("latentasr_" + name)).string();
+  return (std::filesystem::temp_directory_path() / ("latentasr_" + name + "_" + std::to_string(getpid()))).string();
 }
 }  // namespace
 
