@@ -13,7 +13,7 @@ EvalReport evaluate(CtcModel& model, Loader& loader, const Tokenizer& tokenizer,
   model.eval();
   ag::NoGradGuard no_grad;
   EvalReport r;
-  int64_t feasible = 0;
+  int64_t& feasible = r.feasible;
   auto t0 = std::chrono::steady_clock::now();
   loader.start_epoch(0);
   while (std::optional<Batch> batch = loader.next()) {

@@ -1,0 +1,96 @@
+// Whole jobs under mpirun, started from the test: a failing rank ends the job, and a
+// checkpoint of a 2-rank run resumes on 1 rank.
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "asr/checkpoint.h"
+#include "asr/prepare.h"
+#include "common/an4.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kBin = std::string(LATENTASR_BINARY_DIR) + "/bin";
+const std::string kMpirun = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 "
+                            "timeout 120 mpirun -np 2 --oversubscribe --allow-run-as-root ";
+
+struct Run {
+  int code;
+  double seconds;
+  std::string output;
+};
+
+// Runs a shell command with its stdout and stderr captured.
+Run run(const std::string& command, const fs::path& log) {
+  auto t0 = std::chrono::steady_clock::now();
+  int status = std::system((command + " > " + log.string() + " 2>&1").c_str());
+  Run r{WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), ""};
+  std::ostringstream os;
+  os << std::ifstream(log).rdbuf();
+  r.output = os.str();
+  return r;
+}
+
+// A data folder from three AN4 speakers (two for training, one for dev) and a tiny config.
+fs::path tiny_experiment(const std::string& name) {
+  fs::path root = fs::temp_directory_path() / ("latentasr_" + name);
+  fs::remove_all(root);
+  fs::path corpus = root / "corpus", an4 = testing::an4_dir();
+  fs::create_directories(corpus / "train");
+  fs::create_directories(corpus / "dev");
+  for (const char* spk : {"1011", "1012"}) fs::create_directory_symlink(an4 / "train" / spk, corpus / "train" / spk);
+  fs::create_directory_symlink(an4 / "dev" / "1006", corpus / "dev" / "1006");
+  asr::PrepareOptions o;
+  o.corpus = corpus.string();
+  o.layout = "librispeech";
+  o.out = (root / "data").string();
+  o.threads = 1;
+  asr::prepare_data_folder(o);
+  std::ofstream(root / "config.yaml")
+      << "seed: 7\n"
+      << "model: {d_model: 32, num_layers: 1, num_heads: 2, ffn_dim: 64, conv_kernel: 7,"
+      << " dropout: 0.0, positional_dropout: 0.0, attention_dropout: 0.0}\n"
+      << "data: {train: " << o.out << "/train, dev: " << o.out << "/dev,"
+      << " batch_frames: 2000, num_workers: 1, speed_perturb: false}\n"
+      << "optim: {lr: 0.002}\n"
+      << "schedule: {type: warmuplr, warmup_steps: 10}\n"
+      << "train: {max_epochs: 0, max_steps: 4, accum_grad: 1, log_every: 1,"
+      << " keep_checkpoints: 2, average_best: 1, threads: 1, bucket_mb: 0.05}\n";
+  return root;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_failing_rank_ends_the_job_with_its_message) {
+  fs::path log = fs::temp_directory_path() / "latentasr_throw_on_rank.log";
+  Run r = run(kMpirun + std::string(LATENTASR_BINARY_DIR) + "/tests/dist_throw_on_rank 1", log);
+  BOOST_TEST(r.code != 0);
+  BOOST_TEST(r.code != 124, "mpirun hung until the timeout");
+  BOOST_TEST(r.seconds < 30);
+  BOOST_TEST(r.output.find("rank 1: throw_on_rank: deliberate failure") != std::string::npos, r.output);
+}
+
+BOOST_AUTO_TEST_CASE(a_two_rank_checkpoint_resumes_on_one_rank) {
+  fs::path root = tiny_experiment("dist_resume");
+  std::string cfg = (root / "config.yaml").string(), out = (root / "exp").string();
+  Run two = run(kMpirun + kBin + "/asr-train --config " + cfg + " --output-dir " + out + " --max-steps 2",
+                root / "two.log");
+  BOOST_REQUIRE_MESSAGE(two.code == 0, two.output);
+  BOOST_TEST(two.output.find("data parallel: 2 ranks") != std::string::npos, two.output);
+  asr::LoadedCheckpoint c = asr::read_checkpoint(out + "/step_2.safetensors");
+  BOOST_TEST(c.state.batch_in_epoch == 4);  // 2 steps x 2 ranks x 1 batch, counted for the job
+  Run one = run("OMP_NUM_THREADS=1 " + kBin + "/asr-train --config " + cfg + " --output-dir " + out + " --resume",
+                root / "one.log");
+  BOOST_REQUIRE_MESSAGE(one.code == 0, one.output);
+  // The job's 4 batches are 4 local batches on one rank.
+  BOOST_TEST(one.output.find("resume: " + out + "/step_2.safetensors (step 2, epoch 0, batch 4)") !=
+                 std::string::npos, one.output);
+  BOOST_TEST(fs::exists(out + "/step_4.safetensors"));
+}
