@@ -303,6 +303,7 @@ void Trainer::log_progress() {
 
 void Trainer::validate_and_save() {
   if (validated_at_step_) return;
+  if (data_parallel_) data_parallel_->average_buffers(*model_);
   EvalReport r = evaluate(*model_, *dev_loader_, *tokenizer_, EvalOptions{1, cfg_.train.chunk_size, cfg_.train.left_chunks});
   all_reduce_report(r, comm_);
   st_.dev_loss = r.loss;
@@ -321,6 +322,7 @@ void Trainer::validate_and_save() {
 }
 
 void Trainer::save_now() {
+  if (data_parallel_) data_parallel_->average_buffers(*model_);
   if (!lead()) return;
   std::string path = save_checkpoint(dir_, *model_, optimizer_.get(), to_yaml(cfg_), saved_state());
   keeper_.add({st_.step, path, -1, 0});

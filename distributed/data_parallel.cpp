@@ -113,6 +113,11 @@ void DataParallel::broadcast_from_root(const nn::Module& model) {
   }
 }
 
+void DataParallel::average_buffers(const nn::Module& model) {
+  for (const auto& [name, t] : model.named_buffers())
+    if (t.dtype() == ag::DType::f32) comm_.all_reduce(t.data(), static_cast<size_t>(t.numel()), ReduceOp::average);
+}
+
 void DataParallel::set_sync(bool sync) { state_->sync = sync; }
 
 void DataParallel::finish() {

@@ -36,6 +36,9 @@ class DataParallel {
 
   // Copies rank 0's parameters and buffers into every rank's model.
   void broadcast_from_root(const nn::Module& model);
+  // Averages the float buffers (e.g. BatchNorm running statistics, which each rank updates
+  // from its own data) over the ranks, so that every rank evaluates and saves the same model.
+  void average_buffers(const nn::Module& model);
   // Whether the next backward's gradients are all-reduced (false on accumulation micro-steps).
   void set_sync(bool sync);
   // Starts the buckets not started yet (gradients a rank did not produce count as zero),

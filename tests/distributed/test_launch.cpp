@@ -10,6 +10,7 @@
 
 #include "asr/checkpoint.h"
 #include "asr/prepare.h"
+#include "asr/trainer.h"
 #include "common/an4.h"
 
 namespace fs = std::filesystem;
@@ -39,7 +40,7 @@ Run run(const std::string& command, const fs::path& log) {
 }
 
 // A data folder from three AN4 speakers (two for training, one for dev) and a tiny config.
-fs::path tiny_experiment(const std::string& name) {
+fs::path tiny_experiment(const std::string& name, int max_steps = 4) {
   fs::path root = fs::temp_directory_path() / ("latentasr_" + name);
   fs::remove_all(root);
   fs::path corpus = root / "corpus", an4 = testing::an4_dir();
@@ -58,10 +59,10 @@ fs::path tiny_experiment(const std::string& name) {
       << "model: {d_model: 32, num_layers: 1, num_heads: 2, ffn_dim: 64, conv_kernel: 7,"
       << " dropout: 0.0, positional_dropout: 0.0, attention_dropout: 0.0}\n"
       << "data: {train: " << o.out << "/train, dev: " << o.out << "/dev,"
-      << " batch_frames: 2000, num_workers: 1, speed_perturb: false}\n"
+      << " batch_frames: 3000, num_workers: 1, speed_perturb: false}\n"
       << "optim: {lr: 0.002}\n"
       << "schedule: {type: warmuplr, warmup_steps: 10}\n"
-      << "train: {max_epochs: 0, max_steps: 4, accum_grad: 1, log_every: 1,"
+      << "train: {max_epochs: 0, max_steps: " << max_steps << ", accum_grad: 1, log_every: 1,"
       << " keep_checkpoints: 2, average_best: 1, threads: 1, bucket_mb: 0.05}\n";
   return root;
 }
@@ -93,4 +94,26 @@ BOOST_AUTO_TEST_CASE(a_two_rank_checkpoint_resumes_on_one_rank) {
   BOOST_TEST(one.output.find("resume: " + out + "/step_2.safetensors (step 2, epoch 0, batch 4)") !=
                  std::string::npos, one.output);
   BOOST_TEST(fs::exists(out + "/step_4.safetensors"));
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_to_one_rank_stops_all_with_a_checkpoint) {
+  fs::path root = tiny_experiment("dist_sigterm", 100000);
+  std::string out = (root / "exp").string();
+  // Start the job, wait for its first step, then signal one rank (a child of mpirun).
+  std::string script = "(" + kMpirun + kBin + "/asr-train --config " + (root / "config.yaml").string() +
+                       " --output-dir " + out + " > " + (root / "job.log").string() + " 2>&1; echo $? > " +
+                       (root / "code").string() + ") & sleep 0.2; " +
+                       "for i in $(seq 300); do grep -q 'step 1/' " + (root / "job.log").string() +
+                       " 2>/dev/null && break; sleep 0.1; done; " +
+                       "rank=$(pgrep -n -f 'asr-train --config " + (root / "config.yaml").string() + "'); " +
+                       "kill -TERM $rank; wait";
+  std::ofstream(root / "driver.sh") << script << "\n";
+  Run r = run("bash " + (root / "driver.sh").string(), root / "driver.log");
+  std::ostringstream job, code;
+  job << std::ifstream(root / "job.log").rdbuf();
+  code << std::ifstream(root / "code").rdbuf();
+  BOOST_TEST(r.seconds < 60);
+  BOOST_TEST(code.str() != "124\n", "the job hung:\n" << job.str());
+  BOOST_TEST(job.str().find("interrupted by signal 15: checkpoint saved at step") != std::string::npos, job.str());
+  BOOST_TEST(!asr::latest_checkpoint(out).empty());
 }
