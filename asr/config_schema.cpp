@@ -71,11 +71,11 @@ std::vector<ConfigField> config_fields(Config& c) {
       {"train.ctc_reduction", &c.train.ctc_reduction, {"batch", "frame"}},
       {"train.device", &c.train.device, {"cpu", "cuda"}},
       {"train.threads", &c.train.threads, {}},
-      {"train.bucket_mb", &c.train.bucket_mb, {}},
       {"train.dynamic_chunk", &c.train.dynamic_chunk, {}},
       {"train.chunk_size", &c.train.chunk_size, {}},
       {"train.left_chunks", &c.train.left_chunks, {}},
       {"train.beam_size", &c.train.beam_size, {}},
+      {"train.bucket_mb", &c.train.bucket_mb, {}},
   };
 }
 
