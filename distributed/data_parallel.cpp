@@ -11,6 +11,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+double seconds_of(Clock::time_point t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
 struct Slot {  // one parameter's place in a bucket
   ag::Tensor param;
   size_t bucket, offset;
@@ -127,7 +131,13 @@ void DataParallel::finish() {
     if (!s.filled) fill(s, st.buckets[s.bucket]);
   st.launch_ready();
   for (Bucket& b : st.buckets) b.request->wait();
-  stats_.wait_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+  auto t1 = Clock::now();
+  stats_.wait_seconds += std::chrono::duration<double>(t1 - t0).count();
+  if (measure_exposed_) {
+    double last_entry = seconds_of(t0);  // when the slowest rank finished its backward
+    comm_.all_reduce(&last_entry, 1, ReduceOp::max);
+    stats_.exposed_seconds += std::max(0.0, seconds_of(t1) - last_entry);
+  }
   ++stats_.syncs;
   for (Slot& s : st.slots) {
     ag::Tensor g = ag::empty(s.param.shape());
@@ -142,11 +152,16 @@ void DataParallel::finish() {
 double DataParallel::time_blocking_all_reduce(int repeats) {
   std::vector<std::vector<float>> copies;
   for (const Bucket& b : state_->buckets) copies.push_back(b.flat);
-  comm_.barrier();
-  auto t0 = Clock::now();
-  for (int r = 0; r < repeats; ++r)
+  double fastest = 0;
+  for (int r = 0; r < repeats; ++r) {
+    comm_.barrier();
+    auto t0 = Clock::now();
     for (auto& c : copies) comm_.all_reduce(c.data(), c.size(), ReduceOp::sum);
-  return std::chrono::duration<double>(Clock::now() - t0).count() / std::max(repeats, 1);
+    double t = std::chrono::duration<double>(Clock::now() - t0).count();
+    fastest = r == 0 ? t : std::min(fastest, t);
+  }
+  comm_.all_reduce(&fastest, 1, ReduceOp::max);  // every rank reports the same
+  return fastest;
 }
 
 }  // namespace dist

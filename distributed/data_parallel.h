@@ -18,9 +18,12 @@
 namespace dist {
 
 struct DataParallelStats {
-  int64_t syncs = 0;          // finish() calls
-  double wait_seconds = 0;    // spent in finish() (communication not hidden by backward)
-  int64_t bytes = 0;          // gradient bytes all-reduced per sync
+  int64_t syncs = 0;           // finish() calls
+  double wait_seconds = 0;     // spent in finish(): waiting for slower ranks and communication
+  // With measure_exposed: from the moment the last rank entered finish() to the end of the
+  // all-reduce, i.e. communication not hidden behind backward (one machine's clock).
+  double exposed_seconds = 0;
+  int64_t bytes = 0;           // gradient bytes all-reduced per sync
   size_t buckets = 0;
 };
 
@@ -45,9 +48,12 @@ class DataParallel {
   // waits for all, and sets every parameter's gradient to the reduced one. Call on every
   // rank before clipping and the optimizer step, also when this rank ran no backward.
   void finish();
-  // Seconds one blocking all-reduce of all buckets takes (averaged over `repeats`): what
+  // Seconds one blocking all-reduce of all buckets takes (the fastest of `repeats`): what
   // communication would cost with no overlap, for reports.
   double time_blocking_all_reduce(int repeats);
+  // Also measure stats().exposed_seconds (one small extra all-reduce per sync). Meaningful
+  // only when all ranks share a clock (one machine).
+  void measure_exposed(bool on) { measure_exposed_ = on; }
 
   const DataParallelStats& stats() const { return stats_; }
   size_t num_buckets() const;
@@ -57,6 +63,7 @@ class DataParallel {
   std::shared_ptr<State> state_;  // the hooks hold it weakly
   Communicator& comm_;
   DataParallelStats stats_;
+  bool measure_exposed_ = false;
 };
 
 }  // namespace dist
