@@ -112,6 +112,9 @@ class Trainer {
   void finish();
   // Distributed: whether any rank caught a signal (all ranks agree; collective).
   int agreed_signal();
+  // Whether every rank has a batch (a rank whose loader dropped a batch that failed to load
+  // runs out first; then all end the epoch together). Collective under data parallelism.
+  bool all_ranks_have(bool mine);
   TrainerState saved_state() const;  // batch position counted in the whole job's batches
   bool lead() const { return comm_.rank() == 0; }  // logs, metrics and checkpoints
   void report_data_parallel();
@@ -274,6 +277,12 @@ int Trainer::agreed_signal() {
   return stop_signal_;
 }
 
+bool Trainer::all_ranks_have(bool mine) {
+  double missing = mine ? 0 : 1;
+  if (data_parallel_) comm_.all_reduce(&missing, 1, dist::ReduceOp::max);
+  return missing == 0;
+}
+
 TrainerState Trainer::saved_state() const {
   TrainerState s = st_;
   s.batch_in_epoch *= comm_.world_size();
@@ -386,7 +395,7 @@ int Trainer::run() {
     train_loader_->start_epoch(st_.epoch, st_.batch_in_epoch);
     while (go) {
       std::optional<Batch> batch = train_loader_->next();
-      if (!batch) break;
+      if (!all_ranks_have(batch.has_value())) break;
       ++st_.batch_in_epoch;
       int64_t before = st_.step;
       go = train_batch(*batch);
