@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -116,4 +117,37 @@ BOOST_AUTO_TEST_CASE(sigterm_to_one_rank_stops_all_with_a_checkpoint) {
   BOOST_TEST(code.str() != "124\n", "the job hung:\n" << job.str());
   BOOST_TEST(job.str().find("interrupted by signal 15: checkpoint saved at step") != std::string::npos, job.str());
   BOOST_TEST(!asr::latest_checkpoint(out).empty());
+}
+
+BOOST_AUTO_TEST_CASE(two_ranks_train_like_one_process_with_their_combined_batches) {
+  // One utterance per batch (every two utterances exceed batch_frames), so rank r's batch of
+  // a step is the micro-batch r of one process accumulating 2: the same gradients, divided by
+  // the same global count, give the same parameters.
+  fs::path root = tiny_experiment("dist_equal", 3);
+  std::string args = " --config " + (root / "config.yaml").string() +
+                     " --set data.min_frames=151 --set data.max_frames=290 --set data.batch_frames=300"
+                     // SGD without clipping: a gradient scaled wrongly would show (Adam hides it)
+                     " --set optim.type=sgd --set optim.momentum=0.9 --set optim.clip_grad_norm=0";
+  Run two = run(kMpirun + kBin + "/asr-train" + args + " --output-dir " + (root / "two").string(),
+                root / "two.log");
+  BOOST_REQUIRE_MESSAGE(two.code == 0, two.output);
+  Run one = run("OMP_NUM_THREADS=1 " + kBin + "/asr-train" + args + " --set train.accum_grad=2 --output-dir " +
+                    (root / "one").string(), root / "one.log");
+  BOOST_REQUIRE_MESSAGE(one.code == 0, one.output);
+  nn::SafetensorsFile a = nn::load_safetensors((root / "two" / "step_3.safetensors").string());
+  nn::SafetensorsFile b = nn::load_safetensors((root / "one" / "step_3.safetensors").string());
+  BOOST_REQUIRE_EQUAL(a.tensors.size(), b.tensors.size());
+  size_t compared = 0;
+  for (size_t i = 0; i < a.tensors.size(); ++i) {
+    const auto& [name, x] = a.tensors[i];
+    // Running statistics are averaged over ranks, not accumulated in sequence.
+    if (name.find("running_") != std::string::npos || x.dtype() != ag::DType::f32) continue;
+    BOOST_REQUIRE_EQUAL(name, b.tensors[i].first);
+    std::vector<float> u = x.to_vector(), v = b.tensors[i].second.to_vector();
+    for (size_t j = 0; j < u.size(); ++j)
+      BOOST_TEST_REQUIRE(std::abs(u[j] - v[j]) <= 1e-5f * std::max(1.0f, std::abs(v[j])),
+                         name << "[" << j << "]: " << u[j] << " vs " << v[j]);
+    ++compared;
+  }
+  BOOST_TEST(compared > 10u);
 }
