@@ -13,10 +13,10 @@
 #include <sstream>
 
 #include "autograd/ops.h"
-#include "checkpoint.h"
 #include "distributed/data_parallel.h"
 #include "distributed/launch.h"
 #include "distributed/sampler.h"
+#include "checkpoint.h"
 #include "checkpoint_keeper.h"
 #include "config.h"
 #include "evaluate.h"
@@ -161,7 +161,8 @@ Trainer::Trainer(const TrainOptions& o)
   setup_data();
   if (o.resume) resume();
   if (comm_.world_size() > 1) {
-    data_parallel_ = std::make_unique<dist::DataParallel>(comm_, optimizer_->params(), cfg_.train.bucket_mb);
+    data_parallel_ =
+        std::make_unique<dist::DataParallel>(comm_, optimizer_->params(), cfg_.train.bucket_mb);
     data_parallel_->broadcast_from_root(*model_);
     data_parallel_->measure_exposed(comm_.local_size() == comm_.world_size());
   }
@@ -205,9 +206,11 @@ void Trainer::resume() {
   st_ = c.state;
   if (!st_.rng.empty()) ag::default_generator().set_state(st_.rng);
   keeper_.load(dir_);
-  st_.batch_in_epoch = dist::local_position(st_.batch_in_epoch, comm_.world_size(), cfg_.train.accum_grad);
-  if (lead()) std::cerr << "resume: " << path << " (step " << st_.step << ", epoch " << st_.epoch
-            << ", batch " << st_.batch_in_epoch << ")\n";
+  st_.batch_in_epoch =
+      dist::local_position(st_.batch_in_epoch, comm_.world_size(), cfg_.train.accum_grad);
+  if (lead())
+    std::cerr << "resume: " << path << " (step " << st_.step << ", epoch " << st_.epoch
+              << ", batch " << st_.batch_in_epoch << ")\n";
 }
 
 void Trainer::optimizer_step() {
@@ -248,7 +251,8 @@ bool Trainer::train_batch(const Batch& batch) {
     data_parallel_->set_sync(boundary);
   }
   if (feasible > 0) {
-    ag::Tensor loss = ag::div(ag::sum(ctc.nll), static_cast<float>(denom) * static_cast<float>(cfg_.train.accum_grad));
+    ag::Tensor loss = ag::div(ag::sum(ctc.nll),
+                              static_cast<float>(denom * static_cast<double>(cfg_.train.accum_grad)));
     double total = 0;
     for (int64_t b = 0; b < batch.size(); ++b) total += ctc.nll.at({b});
     if (std::isfinite(total)) {
@@ -300,7 +304,8 @@ void Trainer::log_progress() {
   double dt = seconds_since(log_time_);
   log_time_ = Clock::now();
   double loss = sums[1] > 0 ? sums[0] / sums[1] : 0, frames = sums[2];
-  int64_t per_epoch = std::max<int64_t>(1, static_cast<int64_t>(train_loader_->epoch_batches()) / cfg_.train.accum_grad);
+  int64_t per_epoch = std::max<int64_t>(
+      1, static_cast<int64_t>(train_loader_->epoch_batches()) / cfg_.train.accum_grad);
   int64_t total = max_steps_ > 0 ? max_steps_ : cfg_.train.max_epochs * per_epoch;
   double rate = (st_.step - start_step_) / std::max(seconds_since(start_time_), 1e-9);
   std::cerr << "epoch " << st_.epoch + 1 << " step " << st_.step << "/" << total << " loss "

@@ -88,8 +88,9 @@ DataParallel::DataParallel(Communicator& comm, const nn::NamedTensors& params, d
     const ag::Tensor& p = it->second;
     AG_CHECK(p.dtype() == ag::DType::f32, "DataParallel: parameter ", it->first, " is not float32");
     const size_t n = static_cast<size_t>(p.numel());
-    if (st.buckets.empty() || (!st.buckets.back().flat.empty() && st.buckets.back().flat.size() + n > cap))
-      st.buckets.emplace_back();
+    const bool full = !st.buckets.empty() && !st.buckets.back().flat.empty() &&
+                      st.buckets.back().flat.size() + n > cap;
+    if (st.buckets.empty() || full) st.buckets.emplace_back();
     Bucket& b = st.buckets.back();
     st.slots.push_back(Slot{p, st.buckets.size() - 1, b.flat.size()});
     b.members.push_back(st.slots.size() - 1);
@@ -119,7 +120,8 @@ void DataParallel::broadcast_from_root(const nn::Module& model) {
 
 void DataParallel::average_buffers(const nn::Module& model) {
   for (const auto& [name, t] : model.named_buffers())
-    if (t.dtype() == ag::DType::f32) comm_.all_reduce(t.data(), static_cast<size_t>(t.numel()), ReduceOp::average);
+    if (t.dtype() == ag::DType::f32)
+      comm_.all_reduce(t.data(), static_cast<size_t>(t.numel()), ReduceOp::average);
 }
 
 void DataParallel::set_sync(bool sync) { state_->sync = sync; }

@@ -88,7 +88,8 @@ std::vector<float> train_data_parallel(double bucket_mb, size_t* buckets = nullp
 void check_close(const std::vector<float>& a, const std::vector<float>& b) {
   BOOST_REQUIRE_EQUAL(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i)
-    BOOST_TEST(std::abs(a[i] - b[i]) <= 1e-5f * std::max(1.0f, std::abs(b[i])), "parameter " << i << ": " << a[i] << " vs " << b[i]);
+    BOOST_TEST(std::abs(a[i] - b[i]) <= 1e-5f * std::max(1.0f, std::abs(b[i])),
+               "parameter " << i << ": " << a[i] << " vs " << b[i]);
 }
 
 }  // namespace
