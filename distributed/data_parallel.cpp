@@ -1,5 +1,6 @@
 #include "data_parallel.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -10,6 +11,7 @@ namespace dist {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr double kFirstBucketMb = 1;
 
 double seconds_of(Clock::time_point t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
@@ -82,14 +84,18 @@ DataParallel::DataParallel(Communicator& comm, const nn::NamedTensors& params, d
     : state_(std::make_shared<State>(State{comm, op, {}, {}, 0, false})), comm_(comm) {
   AG_CHECK(bucket_mb > 0, "DataParallel: bucket size ", bucket_mb, " MB must be positive");
   const size_t cap = static_cast<size_t>(bucket_mb * 1e6 / sizeof(float));
+  // The first bucket holds at most 1 MB, so that communication starts early in backward
+  // even when the whole model fits one bucket (PyTorch DDP does the same).
+  const size_t first_cap = std::min(cap, static_cast<size_t>(kFirstBucketMb * 1e6 / sizeof(float)));
   State& st = *state_;
   // Backward meets the last-registered parameters first.
   for (auto it = params.rbegin(); it != params.rend(); ++it) {
     const ag::Tensor& p = it->second;
     AG_CHECK(p.dtype() == ag::DType::f32, "DataParallel: parameter ", it->first, " is not float32");
     const size_t n = static_cast<size_t>(p.numel());
+    const size_t limit = st.buckets.size() == 1 ? first_cap : cap;
     const bool full = !st.buckets.empty() && !st.buckets.back().flat.empty() &&
-                      st.buckets.back().flat.size() + n > cap;
+                      st.buckets.back().flat.size() + n > limit;
     if (st.buckets.empty() || full) st.buckets.emplace_back();
     Bucket& b = st.buckets.back();
     st.slots.push_back(Slot{p, st.buckets.size() - 1, b.flat.size()});

@@ -1,9 +1,9 @@
 // Data-parallel training: every rank holds the whole model, reads its own shard of the data
 // and, before each optimizer step, all-reduces the gradients so every rank applies the same
-// update. Gradients travel in buckets of about bucket_mb megabytes, filled in the order
-// backward produces them (reverse registration order); a bucket's non-blocking all-reduce
-// starts from the grad-ready hook of its last gradient, so communication overlaps the rest
-// of backward. Buckets start in index order on every rank (a collective's order must agree).
+// update. Gradients travel in buckets of about bucket_mb megabytes (the first at most 1 MB),
+// filled in the order backward produces them (reverse registration order); a bucket's
+// non-blocking all-reduce starts from the grad-ready hook of its last gradient, so
+// communication overlaps the rest of backward. Buckets start in index order on every rank (a collective's order must agree).
 //
 //   dp.set_sync(last_micro_step);  // before backward: communicate only on the last one
 //   loss.backward();               // hooks copy gradients into buckets and start them
