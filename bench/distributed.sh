@@ -4,8 +4,8 @@
 # demo's batch_frames, so 2 ranks make global batches twice as large), over STEPS optimizer
 # steps (the first log interval, warm-up, left out), and the share of the gradient
 # all-reduce hidden behind backward (asr-train's "data parallel" report), with the default
-# 25 MB buckets (the demo's 14.6 MB of gradients make one bucket, started when backward
-# ends) and with BUCKET_MB (default 1) buckets that start during backward.
+# 25 MB buckets (the demo's 14.6 MB of gradients: a 1 MB first bucket, then the rest in one)
+# and with BUCKET_MB (default 1) buckets throughout.
 #   bench/distributed.sh [DATA_DIR (default data/an4)]     STEPS=40 BUCKET_MB=1 bench/distributed.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
