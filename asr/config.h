@@ -69,12 +69,13 @@ struct TrainConfig {
   int64_t average_best = 10;        // checkpoints averaged into the final model (0: none)
   std::string ctc_reduction = "batch";  // batch: summed loss / utterances; frame: / frames
   std::string device = "cpu";       // cpu | cuda
-  int64_t threads = 0;              // CPU threads (0: all cores)
+  int64_t threads = 0;              // CPU threads per rank (0: cores / ranks on the machine)
   bool dynamic_chunk = false;       // random chunk size per batch (streaming training)
   bool dynamic_left_chunk = false;  // with dynamic_chunk: random left_chunks per batch too
   int64_t chunk_size = 0;           // encoder frames per chunk; 0: whole utterance
   int64_t left_chunks = -1;         // chunks of history each chunk sees; -1: all
   int64_t beam_size = 10;           // CTC prefix beam search (1: greedy)
+  float bucket_mb = 25;             // gradient all-reduce bucket size under mpirun (MB)
 };
 
 struct Config {

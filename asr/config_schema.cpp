@@ -77,6 +77,7 @@ std::vector<ConfigField> config_fields(Config& c) {
       {"train.chunk_size", &c.train.chunk_size, {}},
       {"train.left_chunks", &c.train.left_chunks, {}},
       {"train.beam_size", &c.train.beam_size, {}},
+      {"train.bucket_mb", &c.train.bucket_mb, {}},
   };
 }
 

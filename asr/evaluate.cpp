@@ -16,7 +16,7 @@ EvalReport evaluate(CtcModel& model, Loader& loader, const Tokenizer& tokenizer,
   AG_CHECK(!opt.streaming || opt.chunk_size > 0, "evaluate: streaming needs chunk_size > 0, got ",
            opt.chunk_size);
   EvalReport r;
-  int64_t feasible = 0;
+  int64_t& feasible = r.feasible;
   auto t0 = std::chrono::steady_clock::now();
   loader.start_epoch(0);
   while (std::optional<Batch> batch = loader.next()) {

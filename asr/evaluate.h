@@ -20,6 +20,7 @@ struct EvalReport {
   ErrorCounts words, chars;
   double loss = 0;            // CTC loss per utterance (feasible ones)
   int64_t utterances = 0;
+  int64_t feasible = 0;       // utterances whose CTC loss is finite (those in `loss`)
   double audio_seconds = 0;   // from the feature frames (10 ms each)
   double wall_seconds = 0;    // features (waited for), forward and decoding
   std::vector<UtteranceResult> results;  // in data order

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "audio.h"
+#include "distributed/sampler.h"
 #include "specaugment.h"
 
 namespace asr {
@@ -173,6 +174,18 @@ void Loader::stop_workers() {
   stop_ = false;
 }
 
+void Loader::set_shard(int rank, int world, bool drop_remainder) {
+  AG_CHECK(world >= 1 && rank >= 0 && rank < world, "Loader::set_shard: rank ", rank, " of ", world);
+  shard_rank_ = rank;
+  shard_world_ = world;
+  shard_drop_ = drop_remainder;
+}
+
+size_t Loader::epoch_batches() const {
+  const size_t n = batches_.size(), w = static_cast<size_t>(shard_world_), r = static_cast<size_t>(shard_rank_);
+  return shard_drop_ ? n / w : (n + w - 1 - r) / w;
+}
+
 void Loader::start_epoch(int64_t epoch, int64_t skip) {
   AG_CHECK(epoch >= 0 && skip >= 0, "Loader::start_epoch: epoch ", epoch, ", skip ", skip);
   stop_workers();
@@ -184,6 +197,7 @@ void Loader::start_epoch(int64_t epoch, int64_t skip) {
     order_.resize(batches_.size());
     for (size_t i = 0; i < order_.size(); ++i) order_[i] = i;
   }
+  if (shard_world_ > 1) order_ = dist::shard(order_, shard_rank_, shard_world_, shard_drop_);
   next_build_ = next_take_ = std::min(static_cast<size_t>(skip), order_.size());
   ready_.clear();
   for (size_t w = 0; w < std::min(num_workers_, order_.size()); ++w)

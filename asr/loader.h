@@ -46,7 +46,13 @@ class Loader {
   // out of their batch (and counted). Rethrows an unexpected error of a worker.
   std::optional<Batch> next();
 
+  // Reads only this rank's shard of each epoch's order (dist::shard): every world-th batch.
+  // drop_remainder deals equal shards (training); otherwise every batch (evaluation).
+  void set_shard(int rank, int world, bool drop_remainder);
+
   size_t num_batches() const { return batches_.size(); }
+  // Batches this rank reads per epoch: num_batches() without a shard.
+  size_t epoch_batches() const;
   // Utterances (speed copies counted) in the plan.
   size_t num_planned() const { return items_.size(); }
   // Every utterance left out so far, each counted once: at planning, and when loading failed.
@@ -77,6 +83,8 @@ class Loader {
   bool train_;
   uint64_t seed_;
   size_t num_workers_;
+  int shard_rank_ = 0, shard_world_ = 1;
+  bool shard_drop_ = false;
   Fbank fbank_;  // shared: compute() is thread-safe
   std::vector<Item> items_;
   std::vector<std::vector<size_t>> batches_;  // item indices, shortest first

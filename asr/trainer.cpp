@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -12,6 +13,9 @@
 #include <sstream>
 
 #include "autograd/ops.h"
+#include "distributed/data_parallel.h"
+#include "distributed/launch.h"
+#include "distributed/sampler.h"
 #include "checkpoint.h"
 #include "checkpoint_keeper.h"
 #include "config.h"
@@ -21,6 +25,7 @@
 #include "metrics.h"
 #include "optim_factory.h"
 #include "prepare.h"
+#include "report_reduce.h"
 
 namespace asr {
 namespace fs = std::filesystem;
@@ -106,8 +111,17 @@ class Trainer {
   void save_now();  // a checkpoint without validation (on a signal)
   void log_progress();
   void finish();
+  // Distributed: whether any rank caught a signal (all ranks agree; collective).
+  int agreed_signal();
+  // Whether every rank has a batch (a rank whose loader dropped a batch that failed to load
+  // runs out first; then all end the epoch together). Collective under data parallelism.
+  bool all_ranks_have(bool mine);
+  TrainerState saved_state() const;  // batch position counted in the whole job's batches
+  bool lead() const { return comm_.rank() == 0; }  // logs, metrics and checkpoints
+  void report_data_parallel();
 
   TrainOptions opt_;
+  dist::Communicator& comm_ = dist::world();
   Config cfg_;
   std::string dir_;
   std::unique_ptr<Tokenizer> tokenizer_;
@@ -115,13 +129,15 @@ class Trainer {
   std::unique_ptr<nn::Optimizer> optimizer_;
   std::unique_ptr<nn::Schedule> schedule_;
   std::unique_ptr<Loader> train_loader_, dev_loader_;
-  std::unique_ptr<MetricsLog> metrics_;
+  std::unique_ptr<MetricsLog> metrics_;  // rank 0 only
+  std::unique_ptr<dist::DataParallel> data_parallel_;  // under mpirun with 2+ ranks
   CheckpointKeeper keeper_;
   TrainerState st_;
   int64_t max_steps_ = 0;
   // Since the last log line.
   double loss_sum_ = 0;
-  int64_t loss_utts_ = 0, frames_ = 0, infeasible_ = 0, bad_steps_ = 0;
+  int64_t loss_utts_ = 0, frames_ = 0, infeasible_ = 0, bad_steps_ = 0, bad_losses_ = 0;
+  int stop_signal_ = 0;
   Clock::time_point log_time_ = Clock::now(), start_time_ = Clock::now();
   int64_t start_step_ = 0;
   bool validated_at_step_ = false;
@@ -132,18 +148,26 @@ Trainer::Trainer(const TrainOptions& o)
   AG_CHECK(!dir_.empty(), "asr-train: --output-dir is required");
   keeper_ = CheckpointKeeper(cfg_.train.keep_checkpoints, std::max<int64_t>(cfg_.train.average_best, 1));
   max_steps_ = o.max_steps >= 0 ? o.max_steps : cfg_.train.max_steps;
-  if (cfg_.train.threads > 0) omp_set_num_threads(static_cast<int>(cfg_.train.threads));
+  if (int threads = dist::threads_per_rank(static_cast<int>(cfg_.train.threads), comm_); threads > 0)
+    omp_set_num_threads(threads);
   ag::manual_seed(static_cast<uint64_t>(cfg_.seed));
   DataFolder data = folder_of(cfg_.data.train);
   tokenizer_ = load_tokenizer(data.tokenizer());
   model_ = std::make_unique<CtcModel>(cfg_.model, tokenizer_->vocab_size());
   if (o.dry_run) return;
-  fs::create_directories(dir_);
+  if (lead()) fs::create_directories(dir_);
   optimizer_ = make_optimizer(cfg_.optim, model_->named_parameters());
   schedule_ = make_schedule(cfg_);
   if (!o.init.empty()) init_from(*model_, o.init);
   setup_data();
   if (o.resume) resume();
+  if (comm_.world_size() > 1) {
+    data_parallel_ =
+        std::make_unique<dist::DataParallel>(comm_, optimizer_->params(), cfg_.train.bucket_mb);
+    data_parallel_->broadcast_from_root(*model_);
+    data_parallel_->measure_exposed(comm_.local_size() == comm_.world_size());
+  }
+  if (!lead()) return;
   metrics_ = std::make_unique<MetricsLog>(dir_);
   nn::write_file_atomic(dir_ + "/config.yaml", to_yaml(cfg_));
 }
@@ -156,8 +180,13 @@ void Trainer::setup_data() {
                                            cfg_.data, true, static_cast<uint64_t>(cfg_.seed));
   dev_loader_ = std::make_unique<Loader>(read_split(cfg_.data.dev), *tokenizer_, cmvn, cfg_.data,
                                          false, static_cast<uint64_t>(cfg_.seed));
+  train_loader_->set_shard(comm_.rank(), comm_.world_size(), true);
+  dev_loader_->set_shard(comm_.rank(), comm_.world_size(), false);
+  AG_CHECK(train_loader_->epoch_batches() > 0, "data: ", train_loader_->num_batches(),
+           " training batches cannot give each of ", comm_.world_size(), " ranks one");
   AG_CHECK(train_loader_->num_batches() > 0, "data: no training batch (all ",
            train_loader_->num_planned(), " utterances skipped?)\n", train_loader_->skips().summary());
+  if (!lead()) return;
   std::cerr << "data: " << train_loader_->num_planned() << " training utterances in "
             << train_loader_->num_batches() << " batches, " << dev_loader_->num_planned()
             << " dev utterances\n";
@@ -178,8 +207,11 @@ void Trainer::resume() {
   st_ = c.state;
   if (!st_.rng.empty()) ag::default_generator().set_state(st_.rng);
   keeper_.load(dir_);
-  std::cerr << "resume: " << path << " (step " << st_.step << ", epoch " << st_.epoch
-            << ", batch " << st_.batch_in_epoch << ")\n";
+  st_.batch_in_epoch =
+      dist::local_position(st_.batch_in_epoch, comm_.world_size(), cfg_.train.accum_grad);
+  if (lead())
+    std::cerr << "resume: " << path << " (step " << st_.step << ", epoch " << st_.epoch
+              << ", batch " << st_.batch_in_epoch << ")\n";
 }
 
 void Trainer::optimizer_step() {
@@ -188,7 +220,7 @@ void Trainer::optimizer_step() {
                    : nn::grad_norm(optimizer_->params());
   if (!std::isfinite(norm)) {  // NaN/inf: skip the update, count it
     ++bad_steps_;
-    std::cerr << "step " << st_.step + 1 << ": non-finite gradient norm, update skipped\n";
+    if (lead()) std::cerr << "step " << st_.step + 1 << ": non-finite gradient norm, update skipped\n";
     optimizer_->zero_grad();
     return;
   }
@@ -219,10 +251,18 @@ bool Trainer::train_batch(const Batch& batch) {
   }
   infeasible_ += batch.size() - feasible;
   for (int64_t b = 0; b < batch.size(); ++b) frames_ += batch.lengths[b];
+  // batch_in_epoch counts this batch: an optimizer step closes each accumulation.
+  const bool boundary = st_.batch_in_epoch % cfg_.train.accum_grad == 0;
+  // Divided by the whole job's utterances (or frames): N ranks equal one process.
+  double denom = cfg_.train.ctc_reduction == "frame" ? static_cast<double>(frames)
+                                                     : static_cast<double>(batch.size());
+  if (data_parallel_) {
+    comm_.all_reduce(&denom, 1, dist::ReduceOp::sum);
+    data_parallel_->set_sync(boundary);
+  }
   if (feasible > 0) {
-    float denom = cfg_.train.ctc_reduction == "frame" ? static_cast<float>(frames)
-                                                      : static_cast<float>(batch.size());
-    ag::Tensor loss = ag::div(ag::sum(ctc.nll), denom * static_cast<float>(cfg_.train.accum_grad));
+    ag::Tensor loss = ag::div(ag::sum(ctc.nll),
+                              static_cast<float>(denom * static_cast<double>(cfg_.train.accum_grad)));
     double total = 0;
     for (int64_t b = 0; b < batch.size(); ++b) total += ctc.nll.at({b});
     if (std::isfinite(total)) {
@@ -230,62 +270,116 @@ bool Trainer::train_batch(const Batch& batch) {
       loss_sum_ += total;
       loss_utts_ += feasible;
     } else {
-      ++bad_steps_;
+      ++bad_losses_;
       std::cerr << "batch " << batch.keys.front() << ": non-finite loss, skipped\n";
     }
   }
-  // batch_in_epoch counts this batch: an optimizer step closes each accumulation.
-  const bool boundary = st_.batch_in_epoch % cfg_.train.accum_grad == 0;
-  if (boundary) optimizer_step();
+  if (!boundary) return true;
+  if (data_parallel_) {
+    data_parallel_->finish();
+    data_parallel_->average_buffers(*model_);  // BatchNorm statistics, as DDP keeps them
+  }
+  optimizer_step();
   // Stop only at a step boundary, so that a checkpoint resumes exactly.
-  return !boundary || (g_signal == 0 && (max_steps_ <= 0 || st_.step < max_steps_));
+  return agreed_signal() == 0 && (max_steps_ <= 0 || st_.step < max_steps_);
+}
+
+int Trainer::agreed_signal() {
+  double sig = g_signal;
+  if (data_parallel_) comm_.all_reduce(&sig, 1, dist::ReduceOp::max);
+  stop_signal_ = static_cast<int>(sig);
+  return stop_signal_;
+}
+
+bool Trainer::all_ranks_have(bool mine) {
+  double missing = mine ? 0 : 1;
+  if (data_parallel_) comm_.all_reduce(&missing, 1, dist::ReduceOp::max);
+  return missing == 0;
+}
+
+TrainerState Trainer::saved_state() const {
+  TrainerState s = st_;
+  s.batch_in_epoch *= comm_.world_size();
+  s.rng = ag::default_generator().state();
+  return s;
 }
 
 void Trainer::log_progress() {
+  std::vector<double> sums = {loss_sum_, static_cast<double>(loss_utts_), static_cast<double>(frames_),
+                              static_cast<double>(infeasible_), static_cast<double>(bad_losses_)};
+  all_reduce_sums(sums, comm_);
+  loss_sum_ = 0;
+  loss_utts_ = frames_ = 0;
+  if (!lead()) return;
   double dt = seconds_since(log_time_);
-  double loss = loss_utts_ ? loss_sum_ / static_cast<double>(loss_utts_) : 0;
-  int64_t per_epoch = std::max<int64_t>(1, static_cast<int64_t>(train_loader_->num_batches()) / cfg_.train.accum_grad);
+  log_time_ = Clock::now();
+  double loss = sums[1] > 0 ? sums[0] / sums[1] : 0, frames = sums[2];
+  int64_t per_epoch = std::max<int64_t>(
+      1, static_cast<int64_t>(train_loader_->epoch_batches()) / cfg_.train.accum_grad);
   int64_t total = max_steps_ > 0 ? max_steps_ : cfg_.train.max_epochs * per_epoch;
   double rate = (st_.step - start_step_) / std::max(seconds_since(start_time_), 1e-9);
   std::cerr << "epoch " << st_.epoch + 1 << " step " << st_.step << "/" << total << " loss "
             << std::fixed << std::setprecision(2) << loss << " lr " << std::scientific
             << std::setprecision(2) << optimizer_->lr << std::defaultfloat << " frames/s "
-            << static_cast<int64_t>(frames_ / std::max(dt, 1e-9)) << " ETA "
+            << static_cast<int64_t>(frames / std::max(dt, 1e-9)) << " ETA "
             << hms(rate > 0 ? (total - st_.step) / rate : 0) << "\n";
   metrics_->write({{"kind", "train"}, {"step", st_.step}, {"epoch", st_.epoch}, {"loss", loss},
-                   {"lr", optimizer_->lr}, {"frames_per_second", frames_ / std::max(dt, 1e-9)},
-                   {"infeasible", infeasible_}, {"skipped_steps", bad_steps_}});
-  loss_sum_ = 0;
-  loss_utts_ = frames_ = 0;
-  log_time_ = Clock::now();
+                   {"lr", optimizer_->lr}, {"frames_per_second", frames / std::max(dt, 1e-9)},
+                   {"infeasible", static_cast<int64_t>(sums[3])},
+                   {"skipped_steps", bad_steps_ + static_cast<int64_t>(sums[4])}});
 }
 
 void Trainer::validate_and_save() {
   if (validated_at_step_) return;
   EvalReport r = evaluate(*model_, *dev_loader_, *tokenizer_, EvalOptions{1, cfg_.train.chunk_size, cfg_.train.left_chunks});
+  all_reduce_report(r, comm_);
   st_.dev_loss = r.loss;
   st_.dev_wer = r.words.rate();
+  validated_at_step_ = true;
+  if (!lead()) return;
   std::cerr << "validation at step " << st_.step << ": loss " << std::fixed << std::setprecision(2)
             << r.loss << " WER " << std::setprecision(2) << 100 * r.words.rate() << "% CER "
             << 100 * r.chars.rate() << "%" << std::defaultfloat << "\n";
   metrics_->write({{"kind", "dev"}, {"step", st_.step}, {"epoch", st_.epoch}, {"loss", r.loss},
                    {"wer", r.words.rate()}, {"cer", r.chars.rate()}});
-  st_.rng = ag::default_generator().state();
-  std::string path = save_checkpoint(dir_, *model_, optimizer_.get(), to_yaml(cfg_), st_);
+  std::string path = save_checkpoint(dir_, *model_, optimizer_.get(), to_yaml(cfg_), saved_state());
   keeper_.add({st_.step, path, st_.dev_wer, st_.dev_loss});
   keeper_.save(dir_);
   plot_curves(dir_);
-  validated_at_step_ = true;
 }
 
 void Trainer::save_now() {
-  st_.rng = ag::default_generator().state();
-  std::string path = save_checkpoint(dir_, *model_, optimizer_.get(), to_yaml(cfg_), st_);
+  if (!lead()) return;
+  std::string path = save_checkpoint(dir_, *model_, optimizer_.get(), to_yaml(cfg_), saved_state());
   keeper_.add({st_.step, path, -1, 0});
   keeper_.save(dir_);
 }
 
+void Trainer::report_data_parallel() {
+  const dist::DataParallelStats& s = data_parallel_->stats();
+  const double blocking = data_parallel_->time_blocking_all_reduce(10);
+  if (!lead() || s.syncs == 0) return;
+  const double per_step = 1.0 / static_cast<double>(s.syncs);
+  // Across machines the clocks differ: then all the waiting counts as exposed.
+  const bool one_machine = comm_.local_size() == comm_.world_size();
+  const double waited = s.wait_seconds * per_step;
+  const double exposed = (one_machine ? s.exposed_seconds : s.wait_seconds) * per_step;
+  const double hidden = blocking > 0 ? std::clamp(1 - exposed / blocking, 0.0, 1.0) : 0;
+  std::cerr << "data parallel: " << comm_.world_size() << " ranks, " << s.buckets << " buckets, "
+            << s.bytes / 1e6 << " MB of gradients per step; per step: " << waited * 1e3
+            << " ms waited after backward (slower ranks included), " << exposed * 1e3
+            << " ms of all-reduce after the last rank's backward, a blocking all-reduce takes "
+            << blocking * 1e3 << " ms: " << std::fixed << std::setprecision(0) << 100 * hidden
+            << "% hidden behind backward\n" << std::defaultfloat;
+  metrics_->write({{"kind", "data_parallel"}, {"step", st_.step}, {"ranks", comm_.world_size()},
+                   {"buckets", s.buckets}, {"gradient_bytes", s.bytes}, {"wait_seconds_per_step", waited},
+                   {"exposed_seconds_per_step", exposed}, {"blocking_all_reduce_seconds", blocking},
+                   {"hidden_fraction", hidden}});
+}
+
 void Trainer::finish() {
+  if (data_parallel_) report_data_parallel();
+  if (!lead()) return;
   std::vector<CheckpointRecord> best = keeper_.best(cfg_.train.average_best);
   if (!best.empty()) {
     std::vector<std::string> paths;
@@ -303,7 +397,7 @@ void Trainer::finish() {
 
 int Trainer::run() {
   if (opt_.dry_run) {
-    print_dry_run(*model_);
+    if (lead()) print_dry_run(*model_);
     return 0;
   }
   g_signal = 0;
@@ -316,7 +410,7 @@ int Trainer::run() {
     train_loader_->start_epoch(st_.epoch, st_.batch_in_epoch);
     while (go) {
       std::optional<Batch> batch = train_loader_->next();
-      if (!batch) break;
+      if (!all_ranks_have(batch.has_value())) break;
       ++st_.batch_in_epoch;
       int64_t before = st_.step;
       go = train_batch(*batch);
@@ -332,19 +426,22 @@ int Trainer::run() {
     optimizer_->zero_grad();  // an unfinished accumulation does not cross epochs
     if (cfg_.train.validate_every == 0) validate_and_save();
   }
-  if (g_signal) {
+  if (agreed_signal()) {
     save_now();
   } else {
     validate_and_save();  // the final checkpoint (no-op when this step was just saved)
   }
   std::signal(SIGINT, old_int);
   std::signal(SIGTERM, old_term);
-  if (g_signal) {
-    std::cerr << "interrupted by signal " << g_signal << ": checkpoint saved at step " << st_.step
-              << "; continue with --resume\n";
-    return 128 + g_signal;
+  if (stop_signal_) {
+    if (lead())
+      std::cerr << "interrupted by signal " << stop_signal_ << ": checkpoint saved at step "
+                << st_.step << "; continue with --resume\n";
+    comm_.barrier();  // no rank leaves (which would end the job) before rank 0 has saved
+    return 128 + stop_signal_;
   }
   finish();
+  comm_.barrier();
   return 0;
 }
 

@@ -1,9 +1,10 @@
-// asr-train --config C --output-dir D [--init CKPT] [--resume] [--max-steps N] [--dry-run]
+// [mpirun -np N] asr-train --config C --output-dir D [--init CKPT] [--resume] [--max-steps N] [--dry-run]
 //           [--set section.key=value ...]
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "asr/trainer.h"
+#include "distributed/launch.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Trains a CTC speech recognizer from a YAML config."};
@@ -21,10 +22,6 @@ int main(int argc, char** argv) {
     std::cerr << "asr-train: --output-dir is required\n";
     return 2;
   }
-  try {
-    return asr::train(o);
-  } catch (const std::exception& e) {
-    std::cerr << "asr-train: " << e.what() << "\n";
-    return 1;
-  }
+  // Under mpirun an error on any rank ends the whole job with that rank's message.
+  return dist::run_guarded("asr-train", [&] { return asr::train(o); });
 }

@@ -79,3 +79,31 @@ latentasr_require(SENTENCEPIECE_FOUND "sentencepiece" "libsentencepiece-dev")
 
 find_package(CLI11 QUIET)
 latentasr_require(CLI11_FOUND "CLI11" "libcli11-dev")
+
+# Data-parallel training: Open MPI for CPU buffers (and to start NCCL).
+find_package(MPI COMPONENTS CXX)
+latentasr_require(MPI_CXX_FOUND "MPI (C++)" "libopenmpi-dev")
+find_program(MPIEXEC_PROGRAM NAMES mpirun mpiexec)
+latentasr_require(MPIEXEC_PROGRAM "mpirun" "openmpi-bin")
+
+# NCCL for GPU buffers: on by default where the CUDA toolkit and NCCL are installed.
+find_package(CUDAToolkit QUIET)
+find_path(NCCL_INCLUDE_DIR nccl.h PATHS /usr/local/cuda/include ${CUDAToolkit_INCLUDE_DIRS})
+find_library(NCCL_LIBRARY nccl PATHS /usr/local/cuda/lib64 ${CUDAToolkit_LIBRARY_DIR})
+if(CUDAToolkit_FOUND AND NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
+  set(NCCL_FOUND_DEFAULT ON)
+else()
+  set(NCCL_FOUND_DEFAULT OFF)
+endif()
+option(LATENTASR_NCCL "Build the NCCL communicator (CUDA toolkit + NCCL)" ${NCCL_FOUND_DEFAULT})
+if(LATENTASR_NCCL)
+  if(NOT CUDAToolkit_FOUND)
+    message(FATAL_ERROR "LATENTASR_NCCL: the CUDA toolkit was not found (install NVIDIA's "
+                        "cuda-toolkit, or configure with -DLATENTASR_NCCL=OFF)")
+  endif()
+  if(NOT NCCL_INCLUDE_DIR OR NOT NCCL_LIBRARY)
+    message(FATAL_ERROR "LATENTASR_NCCL: NCCL not found: install the Debian package "
+                        "'libnccl-dev' (or configure with -DLATENTASR_NCCL=OFF)")
+  endif()
+endif()
+message(STATUS "NCCL communicator: ${LATENTASR_NCCL}")

@@ -100,3 +100,25 @@ BOOST_AUTO_TEST_CASE(average_equals_mean_of_inputs) {
   testing::check_error([&] { asr::average_checkpoints(paths); }, "step_99.safetensors has 'lin.weight' [5,4]");
   fs::remove_all(dir);
 }
+
+BOOST_AUTO_TEST_CASE(a_failed_write_leaves_the_last_good_checkpoint) {
+  // The disk fills up while step 3 is written over a good step 3: the write throws, and
+  // both files of the good checkpoint still load with their old contents.
+  std::string dir = temp_dir("full_disk");
+  manual_seed(2);
+  Tiny model;
+  nn::Adam opt(model.named_parameters(), 0.1f);
+  asr::TrainerState st{3, 0, 3, "", 0, -1};
+  std::string path = asr::save_checkpoint(dir, model, &opt, "", st);
+  std::vector<float> good = model.lin->weight.to_vector();
+  model.lin->weight.data()[0] += 1;
+  for (const std::string& file : {path, asr::optimizer_path(path)})
+    fs::create_symlink("/dev/full", file + ".tmp");
+  BOOST_CHECK_THROW(asr::save_checkpoint(dir, model, &opt, "", st), std::exception);
+  asr::LoadedCheckpoint c = asr::read_checkpoint(path);
+  Tiny other;
+  other.load_state_dict(c.model.tensors);
+  BOOST_TEST(other.lin->weight.to_vector() == good);
+  BOOST_TEST(c.state.batch_in_epoch == 3);
+  fs::remove_all(dir);
+}

@@ -1,0 +1,49 @@
+// Collective communication between the ranks of a data-parallel job. One abstract
+// Communicator with three backends: SingleProcess (world 1, no MPI: a plain run), Mpi (CPU
+// buffers, launched by mpirun) and Nccl (GPU buffers; needs LATENTASR_NCCL and a GPU).
+// Every call is collective: all ranks make the same calls in the same order.
+#pragma once
+#include <cstddef>
+#include <memory>
+
+namespace dist {
+
+enum class ReduceOp { sum, average, max };
+
+// A non-blocking collective in flight. test() also advances it (MPI progresses
+// non-blocking collectives only inside MPI calls); wait() blocks until it is done.
+class Request {
+ public:
+  virtual ~Request() = default;
+  virtual bool test() = 0;
+  virtual void wait() = 0;
+};
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int world_size() const = 0;
+  virtual int local_rank() const = 0;  // rank among the processes on this machine
+  virtual int local_size() const = 0;  // processes on this machine
+
+  // In place over the first n elements of data.
+  virtual void all_reduce(float* data, size_t n, ReduceOp op) = 0;
+  virtual void all_reduce(double* data, size_t n, ReduceOp op) = 0;
+  // data stays valid and untouched until the request completes.
+  virtual std::unique_ptr<Request> all_reduce_async(float* data, size_t n, ReduceOp op) = 0;
+  // root's bytes copied into every rank's data.
+  virtual void broadcast(void* data, size_t bytes, int root) = 0;
+  virtual void barrier() = 0;
+  // Ends every rank of the job with `code` (never returns).
+  [[noreturn]] virtual void abort(int code) = 0;
+};
+
+// True when this process was started by mpirun/mpiexec (Open MPI or PMIx environment).
+bool launched_by_mpi();
+
+// The process's communicator over all ranks: MPI when launched_by_mpi(), else a single
+// process. Made on first use; MPI is finalized at exit.
+Communicator& world();
+
+}  // namespace dist

@@ -1,0 +1,20 @@
+// What a program's main() needs under mpirun: a top-level guard that turns an exception on
+// any rank into the end of the whole job, and CPU threads shared fairly between the ranks
+// of one machine.
+#pragma once
+#include <functional>
+
+#include "communicator.h"
+
+namespace dist {
+
+// Runs body and returns its exit code. An exception prints "<program>: <what>" on stderr
+// and returns 1 in a single process; under MPI it prints "rank R: <program>: <what>" and
+// aborts every rank with code 1 (MPI_Abort), so no rank waits forever for a dead peer.
+int run_guarded(const char* program, const std::function<int()>& body);
+
+// OpenMP/BLAS threads for this rank: `configured` when > 0; else 0 (leave OpenMP's choice)
+// when OMP_NUM_THREADS is set; else the machine's cores divided among its local ranks.
+int threads_per_rank(int configured, const Communicator& comm);
+
+}  // namespace dist
