@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 
+#include "backends.h"
 #include "error.h"
 
 namespace ag {
@@ -51,6 +52,7 @@ size_t allocation_size(size_t bytes) {
 }
 
 void* allocate(Device d, size_t bytes, size_t* block_bytes) {
+  if (d == Device::cuda) install_cuda_backend();  // before the first CUDA tensor exists
   Cache& c = cache(d);
   size_t size = allocation_size(bytes);
   std::lock_guard<std::mutex> lock(c.mu);

@@ -24,6 +24,8 @@ struct KernelTable {
              " (was the library built with that backend?)");
     return *f;
   }
+  // A backend installing its kernel.
+  void set(Device d, Fn* f) { impl[static_cast<int>(d)] = f; }
 };
 
 }  // namespace ag

@@ -62,6 +62,8 @@ Tensor Tensor::detach() const {
   return Tensor(d);
 }
 
+Tensor Tensor::to(Device d) const { return device() == d ? *this : to_device(*this, d); }
+
 void Tensor::backward(const Tensor& grad, bool retain_graph) const {
   ag::backward(*this, grad, retain_graph);
 }

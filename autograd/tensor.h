@@ -77,6 +77,8 @@ class Tensor {
   const std::shared_ptr<Node>& grad_fn() const { return impl().grad_fn; }
   // Same storage, cut from the graph.
   Tensor detach() const;
+  // This tensor when already on `d`, else a copy there (no grad; see copy.h).
+  Tensor to(Device d) const;
   // Reverse-mode pass from this tensor (see autograd.h).
   void backward(const Tensor& grad = Tensor(), bool retain_graph = false) const;
   // `hook` runs when this leaf's gradient is final in a backward pass.

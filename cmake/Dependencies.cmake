@@ -86,8 +86,37 @@ latentasr_require(MPI_CXX_FOUND "MPI (C++)" "libopenmpi-dev")
 find_program(MPIEXEC_PROGRAM NAMES mpirun mpiexec)
 latentasr_require(MPIEXEC_PROGRAM "mpirun" "openmpi-bin")
 
-# NCCL for GPU buffers: on by default where the CUDA toolkit and NCCL are installed.
 find_package(CUDAToolkit QUIET)
+
+# The CUDA backend of autograd (autograd/cuda/: cuBLAS and our kernels): on by default where
+# nvcc is installed. It compiles for sm_80 (A100) and sm_90 (H100/H200) only, to keep the
+# build short; -DCMAKE_CUDA_ARCHITECTURES=... overrides.
+find_program(LATENTASR_NVCC nvcc PATHS /usr/local/cuda/bin ${CUDAToolkit_BIN_DIR} NO_CACHE)
+if(CUDAToolkit_FOUND AND LATENTASR_NVCC)
+  set(CUDA_FOUND_DEFAULT ON)
+else()
+  set(CUDA_FOUND_DEFAULT OFF)
+endif()
+option(LATENTASR_CUDA "Build the CUDA backend of autograd (CUDA toolkit with nvcc)"
+       ${CUDA_FOUND_DEFAULT})
+if(LATENTASR_CUDA)
+  if(NOT CUDAToolkit_FOUND OR NOT LATENTASR_NVCC)
+    message(FATAL_ERROR "LATENTASR_CUDA: nvcc and the CUDA toolkit were not found (install "
+                        "NVIDIA's cuda-toolkit, or configure with -DLATENTASR_CUDA=OFF)")
+  endif()
+  if(NOT CMAKE_CUDA_COMPILER)
+    set(CMAKE_CUDA_COMPILER ${LATENTASR_NVCC})
+  endif()
+  if(NOT CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 80 90)
+  endif()
+  enable_language(CUDA)
+  set(CMAKE_CUDA_STANDARD 17)  # CMake 3.25 knows no C++20 flag for nvcc
+  set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+endif()
+message(STATUS "CUDA backend: ${LATENTASR_CUDA}")
+
+# NCCL for GPU buffers: on by default where the CUDA toolkit and NCCL are installed.
 find_path(NCCL_INCLUDE_DIR nccl.h PATHS /usr/local/cuda/include ${CUDAToolkit_INCLUDE_DIRS})
 find_library(NCCL_LIBRARY nccl PATHS /usr/local/cuda/lib64 ${CUDAToolkit_LIBRARY_DIR})
 if(CUDAToolkit_FOUND AND NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
