@@ -31,7 +31,7 @@ int device_count() {
     int n = 0;
     // No driver or no GPU is an answer here, not an error.
     if (cudaGetDeviceCount(&n) != cudaSuccess) {
-      cudaGetLastError();  // clear it, so the next checked call does not see it
+      (void)cudaGetLastError();  // clear it, so the next checked call does not see it
       return 0;
     }
     return n;

@@ -18,10 +18,10 @@ void* device_alloc(size_t bytes) {
   void* p = nullptr;
   cudaError_t e = cudaMalloc(&p, bytes);
   if (e == cudaErrorMemoryAllocation) {
-    cudaGetLastError();  // clear it
+    (void)cudaGetLastError();  // clear it
     return nullptr;
   }
-  AG_CUDA_CHECK(e);
+  if (e != cudaSuccess) detail::cuda_fail(e, "cudaMalloc", __FILE__, __LINE__);
   return p;
 }
 
@@ -89,6 +89,11 @@ void register_backend() {
   register_softmax_kernels();
   register_norm_kernels();
   register_shape_kernels();
+  register_index_kernels();
+  register_optim_kernels();
+  register_dropout_kernels();
+  register_rel_shift_kernels();
+  register_conv_kernels();
 }
 
 }  // namespace ag::cuda

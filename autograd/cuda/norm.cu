@@ -1,5 +1,7 @@
-// CUDA layer normalization over the last dim, forward and backward: one block per row for
-// y and gx, one thread per feature for the weight and bias gradients.
+// CUDA layer normalization over the last dim (one block per row for y and gx, one thread per
+// feature for the weight and bias gradients) and batch normalization over N and L of
+// [N, C, L] (one block per channel for statistics and gradients, one thread per element
+// for y).
 #include "../kernels/norm.h"
 #include "check.h"
 #include "launch.cuh"
@@ -103,11 +105,121 @@ void layer_norm_backward(const float* x, const float* gy, const float* w, const 
   }
 }
 
+// Element m of channel c in [N, C, L], m in [0, N * L).
+__device__ inline int64_t channel_at(int64_t m, int64_t c, int64_t C, int64_t L) {
+  return (m / L * C + c) * L + m % L;
+}
+
+// x: [N, C, L]; mean, invstd, running_mean, running_var (null when not kept): [C].
+// One block per channel.
+__global__ void batch_norm_stats_kernel(const float* x, float* mean, float* invstd,
+                                        float* running_mean, float* running_var, int64_t C,
+                                        int64_t M, int64_t L, float momentum, float eps) {
+  __shared__ float shared[32];
+  const int64_t c = blockIdx.x;
+  float s = 0.0f;
+  for (int64_t m = threadIdx.x; m < M; m += blockDim.x) s += x[channel_at(m, c, C, L)];
+  const float mu = block_sum(s, shared) / static_cast<float>(M);
+  float v = 0.0f;
+  for (int64_t m = threadIdx.x; m < M; m += blockDim.x) {
+    const float d = x[channel_at(m, c, C, L)] - mu;
+    v += d * d;
+  }
+  const float var = block_sum(v, shared) / static_cast<float>(M);
+  if (threadIdx.x != 0) return;
+  mean[c] = mu;
+  invstd[c] = 1.0f / sqrtf(var + eps);
+  if (running_mean) running_mean[c] = (1 - momentum) * running_mean[c] + momentum * mu;
+  if (running_var) {
+    const float unbiased = M > 1 ? var * M / (M - 1) : var;
+    running_var[c] = (1 - momentum) * running_var[c] + momentum * unbiased;
+  }
+}
+
+void batch_norm_stats(const float* x, float* mean, float* invstd, float* running_mean,
+                      float* running_var, int64_t N, int64_t C, int64_t L, float momentum,
+                      float eps) {
+  if (C == 0) return;
+  AG_CHECK(C <= INT32_MAX, "batch_norm (cuda): ", C, " channels is too many for one grid");
+  batch_norm_stats_kernel<<<static_cast<unsigned>(C), row_threads(N * L), 0, stream()>>>(
+      x, mean, invstd, running_mean, running_var, C, N * L, L, momentum, eps);
+  AG_CUDA_CHECK_LAUNCH("batch_norm_stats_kernel");
+}
+
+// y = (x - mean[c]) * invstd[c] * w[c] + b[c].        x, y: [N, C, L]; w, b: [C] or null
+__global__ void batch_norm_kernel(const float* x, const float* mean, const float* invstd,
+                                  const float* w, const float* b, float* y, int64_t total,
+                                  int64_t C, int64_t L) {
+  AG_GRID_LOOP(e, total) {
+    const int64_t c = e / L % C;
+    const float scale = invstd[c] * (w ? w[c] : 1.0f);
+    y[e] = (x[e] - mean[c]) * scale + (b ? b[c] : 0.0f);
+  }
+}
+
+void batch_norm(const float* x, const float* mean, const float* invstd, const float* w,
+                const float* b, float* y, int64_t N, int64_t C, int64_t L) {
+  const int64_t total = N * C * L;
+  if (total == 0) return;
+  batch_norm_kernel<<<blocks_for(total), kThreads, 0, stream()>>>(x, mean, invstd, w, b, y,
+                                                                 total, C, L);
+  AG_CUDA_CHECK_LAUNCH("batch_norm_kernel");
+}
+
+// Per channel (one block each), with xhat = (x - mean) * invstd: gb = sum gy,
+// gw = sum gy * xhat, and gx = a * (gy - mean(gy) - xhat * mean(gy * xhat)) in training
+// (batch_stats) or a * gy in eval, a = invstd * w. Null outputs are skipped.
+__global__ void batch_norm_backward_kernel(const float* x, const float* gy, const float* mean,
+                                           const float* invstd, const float* w, float* gx,
+                                           float* gw, float* gb, int64_t C, int64_t M,
+                                           int64_t L, bool batch_stats) {
+  __shared__ float shared[32];
+  const int64_t c = blockIdx.x;
+  const float mu = mean[c], is = invstd[c];
+  float sum_g = 0.0f, sum_gxhat = 0.0f;
+  if (gw || gb || (gx && batch_stats)) {  // the same for every thread of the block
+    float sg = 0.0f, sgd = 0.0f;
+    for (int64_t m = threadIdx.x; m < M; m += blockDim.x) {
+      const int64_t e = channel_at(m, c, C, L);
+      sg += gy[e];
+      sgd += gy[e] * (x[e] - mu);
+    }
+    sum_g = block_sum(sg, shared);
+    sum_gxhat = block_sum(sgd, shared) * is;
+  }
+  if (threadIdx.x == 0) {
+    if (gb) gb[c] = sum_g;
+    if (gw) gw[c] = sum_gxhat;
+  }
+  if (!gx) return;
+  const float a = is * (w ? w[c] : 1.0f);
+  const float mg = batch_stats ? sum_g / M : 0.0f;
+  const float k = batch_stats ? sum_gxhat / M * is : 0.0f;
+  for (int64_t m = threadIdx.x; m < M; m += blockDim.x) {
+    const int64_t e = channel_at(m, c, C, L);
+    gx[e] = a * (gy[e] - mg - (batch_stats ? (x[e] - mu) * k : 0.0f));
+  }
+}
+
+void batch_norm_backward(const float* x, const float* gy, const float* mean,
+                         const float* invstd, const float* w, float* gx, float* gw, float* gb,
+                         int64_t N, int64_t C, int64_t L, bool batch_stats) {
+  if (C == 0) return;
+  AG_CHECK(C <= INT32_MAX, "batch_norm_backward (cuda): ", C,
+           " channels is too many for one grid");
+  batch_norm_backward_kernel<<<static_cast<unsigned>(C), row_threads(N * L), 0, stream()>>>(
+      x, gy, mean, invstd, w, gx, gw, gb, C, N * L, L, batch_stats);
+  AG_CUDA_CHECK_LAUNCH("batch_norm_backward_kernel");
+}
+
 }  // namespace
 
 void register_norm_kernels() {
   kernels::layer_norm.set(Device::cuda, &layer_norm);
   kernels::layer_norm_backward.set(Device::cuda, &layer_norm_backward);
+  kernels::batch_norm_stats.set(Device::cuda, &batch_norm_stats);
+  kernels::batch_norm.set(Device::cuda, &batch_norm);
+  kernels::batch_norm_backward.set(Device::cuda, &batch_norm_backward);
 }
 
 }  // namespace ag::cuda

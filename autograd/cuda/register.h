@@ -13,5 +13,10 @@ void register_reduce_kernels();       // reduce.cu
 void register_softmax_kernels();      // softmax.cu
 void register_norm_kernels();         // norm.cu
 void register_shape_kernels();        // shape.cu
+void register_index_kernels();        // index.cu
+void register_optim_kernels();        // optim.cu
+void register_dropout_kernels();      // dropout.cu
+void register_rel_shift_kernels();    // rel_shift.cu
+void register_conv_kernels();         // conv.cu
 
 }  // namespace ag::cuda

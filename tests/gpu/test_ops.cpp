@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 
+#include "autograd/kernels/optim.h"
 #include "compare.h"
 
 using namespace ag;
@@ -144,6 +145,59 @@ BOOST_AUTO_TEST_CASE(layer_norm_forward_and_backward) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(batch_norm_train_and_eval) {
+  manual_seed(13);
+  for (const Shape& s : {Shape{6, 4}, Shape{3, 5, 70}}) {
+    const int64_t C = s[1];
+    const std::string d = " " + shape_str(s);
+    compare_with_cpu("batch_norm train" + d,
+                     [](const Inputs& in) {
+                       return batch_norm(in[0], in[1], in[2], Tensor(), Tensor(), true);
+                     },
+                     {add(normal(s), 2.0f), normal({C}), normal({C})});
+    compare_with_cpu("batch_norm train no affine" + d,
+                     [](const Inputs& in) {
+                       return batch_norm(in[0], Tensor(), Tensor(), Tensor(), Tensor(), true);
+                     },
+                     {normal(s)});
+    // Running statistics: updated the same way; then used in eval.
+    Tensor x = normal(s), rm = normal({C}), rv = uniform({C}, 0.5f, 2.0f);
+    Tensor rm_gpu = rm.to(Device::cuda), rv_gpu = rv.to(Device::cuda);
+    batch_norm(x, Tensor(), Tensor(), rm, rv, true, 0.2f);
+    batch_norm(x.to(Device::cuda), Tensor(), Tensor(), rm_gpu, rv_gpu, true, 0.2f);
+    gpu_testing::expect_close(rm_gpu, rm, 1e-4f, "running_mean" + d);
+    gpu_testing::expect_close(rv_gpu, rv, 1e-4f, "running_var" + d);
+    compare_with_cpu("batch_norm eval" + d,
+                     [rm, rv](const Inputs& in) {
+                       const Device dev = in[0].device();
+                       return batch_norm(in[0], in[1], in[2], rm.to(dev), rv.to(dev), false);
+                     },
+                     {normal(s), normal({C}), normal({C})});
+  }
+}
+
+BOOST_AUTO_TEST_CASE(convolutions) {
+  manual_seed(14);
+  compare_with_cpu("conv1d stride 2 pad 1 dil 2",
+                   [](const Inputs& in) { return conv1d(in[0], in[1], in[2], 2, 1, 2); },
+                   {normal({2, 3, 17}), normal({4, 3, 3}), normal({4})});
+  compare_with_cpu("conv1d groups 2 no bias",
+                   [](const Inputs& in) { return conv1d(in[0], in[1], Tensor(), 1, 2, 1, 2); },
+                   {normal({3, 4, 11}), normal({6, 2, 5})});
+  compare_with_cpu("depthwise conv1d",
+                   [](const Inputs& in) { return conv1d(in[0], in[1], in[2], 1, 7, 1, 5); },
+                   {normal({2, 5, 40}), normal({5, 1, 15}), normal({5})});
+  compare_with_cpu("pointwise conv1d",
+                   [](const Inputs& in) { return conv1d(in[0], in[1], in[2]); },
+                   {normal({2, 6, 9}), normal({3, 6, 1}), normal({3})});
+  compare_with_cpu("conv2d stride 2 pad 1",
+                   [](const Inputs& in) { return conv2d(in[0], in[1], in[2], {2, 2}, {1, 1}); },
+                   {normal({2, 3, 13, 10}), normal({4, 3, 3, 3}), normal({4})});
+  compare_with_cpu("conv2d subsampling shape",
+                   [](const Inputs& in) { return conv2d(in[0], in[1], in[2], {2, 2}); },
+                   {normal({2, 1, 30, 20}), normal({8, 1, 3, 3}), normal({8})});
+}
+
 BOOST_AUTO_TEST_CASE(shape_ops) {
   manual_seed(8);
   const Shape s = {3, 4, 5};
@@ -165,6 +219,94 @@ BOOST_AUTO_TEST_CASE(shape_ops) {
   compare_with_cpu("large transpose",
                    [](const Inputs& in) { return transpose(in[0], 1, 2); },
                    {normal({2, 300, 70})});
+}
+
+BOOST_AUTO_TEST_CASE(index_and_mask_ops) {
+  manual_seed(9);
+  Tensor idx = from_int_vector({2, 0, 5, 2, 2}, {5});  // repeats accumulate gradient
+  compare_with_cpu("index_select",
+                   [](const Inputs& in) { return index_select(in[0], 1, in[1]); },
+                   {normal({4, 6, 3}), idx});
+  std::vector<int64_t> g(3 * 2 * 4);
+  for (size_t i = 0; i < g.size(); ++i) g[i] = static_cast<int64_t>(i * 7 % 5);
+  compare_with_cpu("gather", [](const Inputs& in) { return gather(in[0], 1, in[1]); },
+                   {normal({3, 5, 4}), from_int_vector(g, {3, 2, 4})});
+  Tensor mask = from_mask({true, false, true}, {3, 1});
+  compare_with_cpu("masked_fill",
+                   [](const Inputs& in) { return masked_fill(in[0], in[1], -5.0f); },
+                   {normal({2, 3, 4}), mask});
+  Tensor cond = from_mask({true, false, false, true, true, false, true, false, false, true,
+                           false, true}, {3, 4});
+  compare_with_cpu("where", [](const Inputs& in) { return where(in[0], in[1], in[2]); },
+                   {cond, normal({2, 3, 4}), normal({4})});
+  BOOST_TEST(logical_not(cond.to(Device::cuda)).to_vector() == logical_not(cond).to_vector());
+  Tensor bad = from_int_vector({1, 7, 9}, {3}).to(Device::cuda);
+  BOOST_CHECK_EXCEPTION(index_select(normal({4, 6}).to(Device::cuda), 1, bad), Error,
+                        [](const Error& e) {
+                          return std::string(e.what()).find("index 7 out of range") !=
+                                 std::string::npos;
+                        });
+}
+
+BOOST_AUTO_TEST_CASE(rel_shift_forward_and_backward) {
+  manual_seed(12);
+  compare_with_cpu("rel_shift", [](const Inputs& in) { return rel_shift(in[0]); },
+                   {normal({2, 3, 6, 11})});
+  compare_with_cpu("rel_shift p > 2t - 1", [](const Inputs& in) { return rel_shift(in[0]); },
+                   {normal({4, 5, 13})});
+}
+
+BOOST_AUTO_TEST_CASE(dropout_draws_the_cpu_mask) {
+  manual_seed(10);
+  for (float p : {0.0f, 0.3f, 1.0f}) {
+    compare_with_cpu("dropout p=" + std::to_string(p),
+                     [p](const Inputs& in) {
+                       Generator gen(42);  // the same draw on both devices
+                       return dropout(in[0], p, true, gen);
+                     },
+                     {normal({5, 301})});
+  }
+}
+
+// The optimizer kernels have no op of their own (nn/ calls them): table entries compared.
+BOOST_AUTO_TEST_CASE(optimizer_kernels) {
+  manual_seed(11);
+  const int64_t n = 1000;
+  const Tensor g = normal({n}), gg = g.to(Device::cuda);
+  auto run_both = [&](const std::string& name, const std::vector<Tensor>& state,
+                      const std::function<void(Device, const std::vector<Tensor>&,
+                                               const Tensor&)>& step) {
+    std::vector<Tensor> cpu, gpu;
+    for (const Tensor& t : state) {
+      cpu.push_back(clone_data(t));
+      gpu.push_back(t.to(Device::cuda));
+    }
+    step(Device::cpu, cpu, g);
+    step(Device::cuda, gpu, gg);
+    for (size_t i = 0; i < state.size(); ++i)
+      gpu_testing::expect_close(gpu[i], cpu[i], 1e-4f, name + " state " + std::to_string(i));
+  };
+  for (bool decoupled : {false, true}) {
+    const kernels::AdamParams a{1e-2f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 0.1f, 0.001f};
+    run_both(decoupled ? "adamw" : "adam",
+             {normal({n}), normal({n}), uniform({n}, 0.0f, 1.0f)},
+             [&](Device d, const std::vector<Tensor>& s, const Tensor& grad) {
+               kernels::adam_step[d](s[0].data(), grad.data(), s[1].data(), s[2].data(), n, a);
+             });
+  }
+  for (bool nesterov : {false, true}) {
+    const kernels::SgdParams sgd{0.1f, 0.9f, 1e-4f, nesterov};
+    run_both("sgd", {normal({n}), normal({n})},
+             [&](Device d, const std::vector<Tensor>& s, const Tensor& grad) {
+               kernels::sgd_step[d](s[0].data(), grad.data(), s[1].data(), n, sgd);
+             });
+  }
+  run_both("scale", {normal({n})}, [](Device d, const std::vector<Tensor>& s, const Tensor&) {
+    kernels::scale[d](s[0].data(), s[0].numel(), 0.25f);
+  });
+  const double want = kernels::sum_squares[Device::cpu](g.data(), n);
+  const double got = kernels::sum_squares[Device::cuda](gg.data(), n);
+  BOOST_TEST(std::fabs(got - want) <= 1e-9 * want);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
