@@ -94,6 +94,7 @@ void register_backend() {
   register_dropout_kernels();
   register_rel_shift_kernels();
   register_conv_kernels();
+  register_ctc_kernels();
 }
 
 }  // namespace ag::cuda

@@ -18,5 +18,6 @@ void register_optim_kernels();        // optim.cu
 void register_dropout_kernels();      // dropout.cu
 void register_rel_shift_kernels();    // rel_shift.cu
 void register_conv_kernels();         // conv.cu
+void register_ctc_kernels();          // ctc.cu
 
 }  // namespace ag::cuda

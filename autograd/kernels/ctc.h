@@ -8,7 +8,8 @@
 namespace ag::kernels {
 
 // logits [B, T, V] (unnormalized), input_lengths [B], targets [B, L_max] (padded),
-// target_lengths [B]; blank id 0.
+// target_lengths [B]; blank id 0. input_lengths, targets, target_lengths and feasible are
+// host memory on every device; logits, nll and grad are on the kernel's device.
 // nll [B]: -log p(target | x); an utterance whose target cannot fit in its frames gets
 //   nll = 0 and feasible[b] = 0.
 // grad [B, T, V] (may be null): d nll_b / d logits_b = softmax - posterior, zero past the

@@ -256,6 +256,19 @@ BOOST_AUTO_TEST_CASE(rel_shift_forward_and_backward) {
                    {normal({4, 5, 13})});
 }
 
+BOOST_AUTO_TEST_CASE(ctc_loss_and_gradient) {
+  manual_seed(15);
+  // Utterance 1 repeats a label; utterance 2 cannot fit its target (infeasible); 3 is short.
+  const std::vector<int64_t> lengths = {12, 10, 3, 7};
+  const std::vector<std::vector<int64_t>> targets = {{1, 2, 3}, {4, 4, 2, 2}, {1, 1, 2}, {5}};
+  CtcResult want = ctc_loss(normal({4, 12, 6}), lengths, targets);
+  CtcResult got = ctc_loss(normal({4, 12, 6}).to(Device::cuda), lengths, targets);
+  BOOST_TEST(got.feasible == want.feasible);
+  compare_with_cpu("ctc_loss",
+                   [&](const Inputs& in) { return ctc_loss(in[0], lengths, targets).nll; },
+                   {mul(normal({4, 12, 6}), 3.0f)});
+}
+
 BOOST_AUTO_TEST_CASE(dropout_draws_the_cpu_mask) {
   manual_seed(10);
   for (float p : {0.0f, 0.3f, 1.0f}) {
