@@ -53,24 +53,31 @@ def table(rows):
 
 
 def plot(out, rows):
+    """WER against the measured cache: MLA rows as one curve, GQA rows as another, MHA as lines."""
     data = f"{out}/ablation.dat"
     with open(data, "w") as f:
-        for r in rows:
-            f.write(f"{r['cache_mb_1000']} {100 * r['wer_no_ft']} {100 * r['wer_ft']} {r['name']}\n")
+        for family in ("mla", "gqa"):
+            for r in rows[1:]:
+                if r["attention"] == family:
+                    f.write(f"{r['cache_mb_1000']} {100 * r['wer_no_ft']} {100 * r['wer_ft']} {r['name']}\n")
+            f.write("\n\n")
     mha = rows[0]
     script = f"""
-set terminal pngcairo size 900,560
+set terminal pngcairo noenhanced size 900,560
 set output '{out}/ablation.png'
 set title 'MHA -> MLA / GQA conversion on AN4 dev'
-set xlabel 'streaming KV cache at 1000 frames (MB, measured)'
+set xlabel 'streaming KV cache at 1000 frames (MB, measured; MHA: {mha['cache_mb_1000']:.3f})'
 set ylabel 'dev WER (%)'
-set key top right
+set key outside right
 set grid
-plot '{data}' every ::1 using 1:2 with linespoints pt 7 title 'converted, no fine-tuning', \\
-     '{data}' every ::1 using 1:3 with linespoints pt 5 title 'converted + {"fine-tuned"}', \\
-     '{data}' every ::1 using 1:3:4 with labels offset 0,1 notitle, \\
-     {100 * mha['wer_no_ft']} with lines dt 2 title 'MHA', \\
-     {100 * mha['wer_ft']} with lines dt 3 title 'MHA fine-tuned (same steps)'
+plot '{data}' index 0 using 1:2 with linespoints pt 7 lc 1 title 'MLA, no fine-tuning', \\
+     '{data}' index 0 using 1:3 with linespoints pt 5 lc 2 title 'MLA fine-tuned', \\
+     '{data}' index 0 using 1:3:4 with labels offset 0,-1 notitle, \\
+     '{data}' index 1 using 1:2 with points pt 9 ps 1.5 lc 3 title 'GQA, no fine-tuning', \\
+     '{data}' index 1 using 1:3 with points pt 11 ps 1.5 lc 4 title 'GQA fine-tuned', \\
+     '{data}' index 1 using 1:2:4 with labels offset 0,1 notitle, \\
+     {100 * mha['wer_no_ft']} with lines dt 2 lc 7 title 'MHA', \\
+     {100 * mha['wer_ft']} with lines dt 3 lc 6 title 'MHA fine-tuned (same steps)'
 """
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
 
