@@ -23,6 +23,7 @@ std::vector<ConfigField> config_fields(Config& c) {
       {"model.positional_dropout", &m.positional_dropout, {}},
       {"model.attention_dropout", &a.dropout, {}},
       {"model.causal", &m.causal, {}},
+      {"model.conv_norm", &m.conv_norm, {"batch_norm", "layer_norm"}},
       {"model.activation_checkpointing", &m.activation_checkpointing, {}},
       {"model.attention_type", &a.type, {"mha", "mla", "mla_simple", "gqa", "linear"}},
       {"model.attention_kwargs.latent_dim", &a.latent_dim, {}},

@@ -16,7 +16,7 @@ ConformerBlock::ConformerBlock(const EncoderConfig& c, std::shared_ptr<Attention
   feed_forward = register_module("feed_forward", std::make_shared<FeedForward>(d, c.ffn_dim, c.dropout));
   feed_forward_macaron =
       register_module("feed_forward_macaron", std::make_shared<FeedForward>(d, c.ffn_dim, c.dropout));
-  conv_module = register_module("conv_module", std::make_shared<ConvolutionModule>(d, c.conv_kernel, c.causal));
+  conv_module = register_module("conv_module", std::make_shared<ConvolutionModule>(d, c.conv_kernel, c.causal, c.conv_norm));
   norm_ff = register_module("norm_ff", espnet_norm(d));
   norm_mha = register_module("norm_mha", espnet_norm(d));
   norm_ff_macaron = register_module("norm_ff_macaron", espnet_norm(d));

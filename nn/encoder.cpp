@@ -31,6 +31,8 @@ void validate(const EncoderConfig& c) {
            c.conv_kernel, " must be positive, and odd unless causal");
   AG_CHECK(c.cgmlp_dim > 0 && c.cgmlp_dim % 2 == 0, "encoder config: cgmlp_dim ", c.cgmlp_dim,
            " must be positive and even");
+  AG_CHECK(c.conv_norm == "batch_norm" || c.conv_norm == "layer_norm", "encoder config: conv_norm '",
+           c.conv_norm, "' is not batch_norm or layer_norm");
   AG_CHECK(c.merge == "concat" || c.merge == "learned_ave", "encoder config: merge '", c.merge,
            "' is not concat or learned_ave");
   AG_CHECK(c.dropout >= 0 && c.dropout < 1, "encoder config: dropout ", c.dropout, " outside [0, 1)");

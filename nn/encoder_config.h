@@ -23,6 +23,7 @@ struct EncoderConfig {
   float dropout = 0.1f;                    // residual / feed-forward dropout
   float positional_dropout = 0.1f;
   bool causal = false;                     // causal depthwise convolutions (streaming)
+  std::string conv_norm = "batch_norm";    // conformer conv module: batch_norm | layer_norm
   bool activation_checkpointing = false;   // recompute each block in backward
 };
 

@@ -79,16 +79,20 @@ class FeedForward(nn.Module):
 
 
 class ConvModule(nn.Module):
-    def __init__(self):
+    def __init__(self, causal):
         super().__init__()
         self.pointwise_conv1 = nn.Conv1d(D, 2 * D, 1)
-        self.depthwise_conv = nn.Conv1d(D, D, KERNEL, padding=(KERNEL - 1) // 2, groups=D)
+        self.causal = causal  # KERNEL-1 zeros on the left instead of centred padding
+        self.depthwise_conv = nn.Conv1d(D, D, KERNEL, padding=0 if causal else (KERNEL - 1) // 2,
+                                        groups=D)
         self.norm = nn.BatchNorm1d(D)
         self.pointwise_conv2 = nn.Conv1d(D, D, 1)
 
     def forward(self, x, pad):  # pad [B, 1, T], True at padded frames
         x = nn.functional.glu(self.pointwise_conv1(x.transpose(1, 2)), dim=1)
         x = x.masked_fill(pad, 0.0)
+        if self.causal:
+            x = nn.functional.pad(x, (KERNEL - 1, 0))
         x = nn.functional.silu(self.norm(self.depthwise_conv(x)))
         return self.pointwise_conv2(x).transpose(1, 2)
 
@@ -98,11 +102,11 @@ def layer_norm(n=None):
 
 
 class ConformerLayer(nn.Module):
-    def __init__(self, relative):
+    def __init__(self, relative, causal):
         super().__init__()
         self.self_attn = Attention(relative)
         self.feed_forward, self.feed_forward_macaron = FeedForward(), FeedForward()
-        self.conv_module = ConvModule()
+        self.conv_module = ConvModule(causal)
         self.norm_ff, self.norm_mha, self.norm_ff_macaron = layer_norm(), layer_norm(), layer_norm()
         self.norm_conv, self.norm_final = layer_norm(), layer_norm()
 
@@ -183,12 +187,19 @@ class Subsampling(nn.Module):
         return self.out(x.transpose(1, 2).reshape(b, t, c * f))
 
 
+def chunk_mask(t, chunk, left_chunks):  # [T, T], WeNet's subsequent_chunk_mask
+    i = torch.arange(t)[:, None] // chunk
+    j = torch.arange(t)[None, :] // chunk
+    return (j <= i) & (j >= i - left_chunks) if left_chunks >= 0 else j <= i
+
+
 class Encoder(nn.Module):
-    def __init__(self, kind, relative, merge):
+    def __init__(self, kind, relative, merge, causal=False, chunk=0, left_chunks=-1):
         super().__init__()
         self.embed = Subsampling()
         self.relative = relative
-        make = (lambda: ConformerLayer(relative)) if kind == "conformer" else (
+        self.chunk, self.left_chunks = chunk, left_chunks
+        make = (lambda: ConformerLayer(relative, causal)) if kind == "conformer" else (
             lambda: BranchformerLayer(relative, merge))
         self.layers = nn.ModuleList([make() for _ in range(LAYERS)])
         self.after_norm = layer_norm()
@@ -202,8 +213,11 @@ class Encoder(nn.Module):
             pos_emb = sinusoids(list(range(t - 1, -t, -1)), D)
         else:
             x, pos_emb = x + sinusoids(list(range(t)), D), None
+        mask = valid
+        if self.chunk > 0:  # [B, T, T]; a padded query keeps its chunk's padded keys
+            mask = chunk_mask(t, self.chunk, self.left_chunks)[None] & (valid | ~valid.transpose(1, 2))
         for layer in self.layers:
-            x = layer(x, valid, ~valid, pos_emb)
+            x = layer(x, mask, ~valid, pos_emb)
         return self.after_norm(x), out_lengths
 
 
@@ -222,9 +236,9 @@ def save_safetensors(path, tensors, metadata):
         f.write(struct.pack("<Q", len(head)) + head + b"".join(blobs))
 
 
-def make(kind, relative, merge, seed):
+def make(kind, relative, merge, seed, causal=False, chunk=0, left_chunks=-1):
     torch.manual_seed(seed)
-    model = Encoder(kind, relative, merge)
+    model = Encoder(kind, relative, merge, causal, chunk, left_chunks)
     with torch.no_grad():
         for p in model.parameters():
             p.copy_(torch.randn_like(p) * 0.3)
@@ -239,11 +253,17 @@ def make(kind, relative, merge, seed):
     with torch.no_grad():
         model.eval()
         out_eval, out_lengths = model(feats, lengths)
-        model.train()
-        out_train, _ = model(feats, lengths)
+    model.train()
+    out_train, _ = model(feats, lengths)
+    # Gradients of sum(out_train * weights) for every parameter, on the real frames only.
+    real = (torch.arange(out_train.shape[1])[None, :] < out_lengths[:, None]).unsqueeze(-1)
+    weights = torch.randn_like(out_train) * real
+    (out_train * weights).sum().backward()
     tensors = dict(state)
     tensors.update({"input.feats": feats, "input.lengths": lengths, "expected.lengths": out_lengths,
-                    "expected.out_eval": out_eval, "expected.out_train": out_train})
+                    "expected.out_eval": out_eval, "expected.out_train": out_train.detach(),
+                    "input.grad_weights": weights})
+    tensors.update({"expected.grad." + k: p.grad for k, p in model.named_parameters()})
     return tensors
 
 
@@ -258,6 +278,13 @@ def main():
         meta = {"type": kind, "positional_encoding": "relative" if relative else "absolute", "merge": merge}
         save_safetensors(os.path.join(folder, name + ".safetensors"), tensors, meta)
         print(name, "written")
+    # Streaming form: causal depthwise convolutions and a chunk mask (chunks of 2 frames,
+    # 1 chunk of history).
+    tensors = make("conformer", True, "concat", seed=200, causal=True, chunk=2, left_chunks=1)
+    meta = {"type": "conformer", "positional_encoding": "relative", "merge": "concat",
+            "causal": "true", "chunk_size": "2", "left_chunks": "1"}
+    save_safetensors(os.path.join(folder, "conformer_relative_causal_chunk.safetensors"), tensors, meta)
+    print("conformer_relative_causal_chunk written")
 
 
 if __name__ == "__main__":

@@ -95,6 +95,13 @@ inline float max_abs_diff(const ag::Tensor& a, const ag::Tensor& b) {
   return m;
 }
 
+// Largest |a| over all elements.
+inline float max_abs(const ag::Tensor& a) {
+  float m = 0;
+  for (float v : a.to_vector()) m = std::max(m, std::fabs(v));
+  return m;
+}
+
 // Checks every element of `t` against `expected` within `tol`.
 inline void check_values(const ag::Tensor& t, const std::vector<float>& expected,
                          float tol = 1e-5f) {

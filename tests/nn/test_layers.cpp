@@ -2,6 +2,7 @@
 // values, shapes, parameter names and counts, gradients, padding and causality.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/gradcheck.h"
@@ -119,17 +120,51 @@ BOOST_AUTO_TEST_CASE(convolution_module_shape_names_count) {
 
 BOOST_AUTO_TEST_CASE(convolution_module_gradients) {
   manual_seed(4);
-  for (bool training : {false, true}) {
-    BOOST_TEST_CONTEXT((training ? "batch statistics" : "running statistics")) {
-      nn::ConvolutionModule conv(6, 3, false);
-      randomize(conv);
-      conv.train(training);
-      Tensor x = normal({2, 5, 6});
-      Tensor pad = nn::padding_mask({5, 3}, 5);
-      check_gradients([&](const std::vector<Tensor>& in) { return conv.forward(in[0], pad); },
-                      with_parameters(x, conv));
+  for (std::string norm : {"batch_norm", "layer_norm"})
+    for (bool training : {false, true}) {
+      BOOST_TEST_CONTEXT(norm << (training ? ", batch statistics" : ", running statistics")) {
+        nn::ConvolutionModule conv(6, 3, false, norm);
+        randomize(conv);
+        conv.train(training);
+        Tensor x = normal({2, 5, 6});
+        Tensor pad = nn::padding_mask({5, 3}, 5);
+        check_gradients([&](const std::vector<Tensor>& in) { return conv.forward(in[0], pad); },
+                        with_parameters(x, conv));
+      }
+    }
+}
+
+// layer_norm: the norm normalizes each frame over its channels, with weight and bias named
+// as the batch norm's and no running statistics; an unknown norm is refused.
+BOOST_AUTO_TEST_CASE(convolution_module_layer_norm) {
+  manual_seed(8);
+  const int64_t d = 4, T = 5;
+  nn::ConvolutionModule ln(d, 3, true, "layer_norm"), bn(d, 3, true);
+  std::vector<std::string> names;
+  for (auto& [key, t] : ln.state_dict()) names.push_back(key);
+  BOOST_CHECK(std::count(names.begin(), names.end(), "norm.weight") == 1);
+  BOOST_CHECK(std::count(names.begin(), names.end(), "norm.running_mean") == 0);
+  BOOST_CHECK_EQUAL(names.size() + 3, bn.state_dict().size());  // running mean, var, count
+  randomize(ln);
+  Tensor x = normal({1, T, d});
+  // Swapping the norm for an explicit per-frame normalization gives the same output.
+  Tensor h = ag::glu(ln.pointwise_conv1->forward_pointwise(x), -1);
+  h = ag::transpose(ln.depthwise_conv->forward(ag::transpose(h, 1, 2)), 1, 2);  // [1, T, d]
+  std::vector<float> hv = h.to_vector(), g = ln.layer_norm->weight.to_vector(),
+                     b = ln.layer_norm->bias.to_vector(), normed(T * d);
+  for (int64_t t = 0; t < T; ++t) {
+    double mean = 0, var = 0;
+    for (int64_t c = 0; c < d; ++c) mean += hv[t * d + c] / d;
+    for (int64_t c = 0; c < d; ++c) var += (hv[t * d + c] - mean) * (hv[t * d + c] - mean) / d;
+    for (int64_t c = 0; c < d; ++c) {
+      const double n = (hv[t * d + c] - mean) / std::sqrt(var + 1e-5) * g[c] + b[c];
+      normed[t * d + c] = static_cast<float>(n / (1 + std::exp(-n)));
     }
   }
+  Tensor expected = ln.pointwise_conv2->forward_pointwise(ag::from_vector(normed, {1, T, d}));
+  BOOST_CHECK_LE(testing::max_abs_diff(ln.forward(x, Tensor()), expected), 1e-5f);
+  testing::check_error([] { nn::ConvolutionModule(4, 3, false, "group_norm"); },
+                       "norm 'group_norm' is not batch_norm or layer_norm");
 }
 
 BOOST_AUTO_TEST_CASE(convolution_module_matches_explicit_computation) {

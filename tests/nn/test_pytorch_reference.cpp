@@ -45,26 +45,42 @@ nn::EncoderConfig config_of(const nn::Metadata& meta) {
   c.attention.type = "mha";
   c.attention.num_heads = 2;
   c.attention.dropout = 0.0f;
+  c.causal = meta.count("causal") > 0;
   return c;
+}
+
+int64_t meta_int(const nn::Metadata& meta, const std::string& key, int64_t fallback) {
+  return meta.count(key) ? std::stoll(meta.at(key)) : fallback;
 }
 }  // namespace
 
+// Outputs in eval and train mode, and the gradient of every parameter in train mode.
 BOOST_AUTO_TEST_CASE(encoders_match_pytorch) {
   for (std::string name : {"conformer_relative", "conformer_absolute", "branchformer_relative_concat",
-                           "branchformer_relative_learned_ave"}) {
+                           "branchformer_relative_learned_ave", "conformer_relative_causal_chunk"}) {
     BOOST_TEST_CONTEXT(name) {
       Reference ref = load_reference(name);
       nn::Encoder enc(config_of(ref.meta));
       enc.load_state_dict(ref.model);  // strict: same names, same shapes, nothing left over
       const std::vector<int64_t> lengths = ref.tensors.at("input.lengths").to_int_vector();
       const Tensor feats = ref.tensors.at("input.feats");
+      const int64_t chunk = meta_int(ref.meta, "chunk_size", 0);
+      const int64_t left = meta_int(ref.meta, "left_chunks", -1);
       enc.eval();
-      auto eval_out = enc.forward(feats, lengths);
+      auto eval_out = enc.forward(feats, lengths, chunk, left);
       BOOST_CHECK(eval_out.lengths == ref.tensors.at("expected.lengths").to_int_vector());
       BOOST_CHECK_LE(testing::max_abs_diff(eval_out.out, ref.tensors.at("expected.out_eval")), 1e-5f);
       enc.train();  // batch statistics in the batch norms (dropout is 0)
-      BOOST_CHECK_LE(testing::max_abs_diff(enc.forward(feats, lengths).out,
-                                           ref.tensors.at("expected.out_train")), 1e-5f);
+      Tensor out = enc.forward(feats, lengths, chunk, left).out;
+      BOOST_CHECK_LE(testing::max_abs_diff(out, ref.tensors.at("expected.out_train")), 1e-5f);
+      sum(out * ref.tensors.at("input.grad_weights")).backward();
+      for (auto& [key, p] : enc.named_parameters()) {
+        const Tensor& expected = ref.tensors.at("expected.grad." + key);
+        BOOST_TEST_CONTEXT(key) {
+          BOOST_CHECK_LE(testing::max_abs_diff(p.grad(), expected),
+                         1e-4f * std::max(1.0f, testing::max_abs(expected)));
+        }
+      }
     }
   }
 }

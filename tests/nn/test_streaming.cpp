@@ -29,9 +29,11 @@ const std::vector<Variant>& variants() {
   return v;
 }
 
+// block: conformer, "conformer layer_norm" (its conv module's norm) or branchformer.
 nn::EncoderConfig config(const Variant& v, const std::string& block, bool relative) {
   nn::EncoderConfig c;
-  c.type = block;
+  c.type = block.substr(0, block.find(' '));
+  if (block == "conformer layer_norm") c.conv_norm = "layer_norm";
   c.input_dim = F;
   c.d_model = d;
   c.num_layers = 2;
@@ -80,7 +82,7 @@ BOOST_AUTO_TEST_CASE(streaming_equals_the_chunk_masked_full_pass) {
   manual_seed(40);
   const int64_t T = 51;  // 12 encoder frames
   for (const Variant& v : variants())
-    for (const std::string block : {"conformer", "branchformer"})
+    for (const std::string block : {"conformer", "conformer layer_norm", "branchformer"})
       for (bool relative : {true, false}) {
         auto enc = random_encoder(config(v, block, relative));
         Tensor x = normal({1, T, F});
