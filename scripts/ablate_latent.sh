@@ -10,9 +10,15 @@
 # fine-tuned for the same steps is a row too, so that gains from the extra training are not
 # credited to MLA. Writes OUT/table.md, OUT/ablation.json and OUT/ablation.png.
 #
+# Every model is also decoded streaming (greedy, chunks of CHUNK frames with LEFT chunks of
+# history): exact for a causal MHA checkpoint (a streaming model), timed but inexact otherwise.
+#
 # Environment: DATA (prepared data folder, default data/an4), OUT (default exp/ablate_latent),
-# STEPS (fine-tuning steps, default 200), CHUNK (streaming chunk, default 16),
-# CALIBRATION (1: data-aware factorization on DATA/train, the default; 0: plain SVD).
+# STEPS (fine-tuning steps, default 200), CHUNK (streaming chunk, default 16), LEFT (chunks of
+# history, default -1: all), CALIBRATION (1: data-aware factorization on DATA/train, the
+# default; 0: plain SVD), FT_ARGS (more asr-train arguments for the fine-tuning, e.g. for a
+# streaming model "--set model.causal=true --set model.conv_norm=layer_norm
+# --set train.dynamic_chunk=true").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MHA=${1:-exp/an4_demo/model.avg.safetensors}
@@ -20,6 +26,8 @@ DATA=${DATA:-data/an4}
 OUT=${OUT:-exp/ablate_latent}
 STEPS=${STEPS:-200}
 CHUNK=${CHUNK:-16}
+LEFT=${LEFT:--1}
+read -r -a ft_args <<< "${FT_ARGS:-}"
 CALIBRATION=${CALIBRATION:-1}
 BIN=build/bin
 [ -f "$MHA" ] || { echo "ablate_latent: $MHA not found (run scripts/demo.sh first)" >&2; exit 1; }
@@ -37,11 +45,12 @@ EOF
 calibrate=()
 [ "$CALIBRATION" = 1 ] && calibrate=(--calibration "$DATA/train")
 
-# evaluate NAME CKPT: offline WER (beam 10) and streaming cache/RTF (greedy) as JSON files.
+# evaluate NAME CKPT: offline WER (beam 10) and streaming WER, cache and RTF (greedy) as JSON
+# files NAME.eval.json and NAME.stream.json.
 evaluate() {
   "$BIN/asr-eval" --checkpoint "$2" --data "$DATA/dev" --beam 10 --json > "$OUT/$1.eval.json"
   "$BIN/asr-eval" --checkpoint "$2" --data "$DATA/dev" --beam 1 --streaming --chunk "$CHUNK" \
-    --json > "$OUT/$1.stream.json"
+    --left-chunks "$LEFT" --json > "$OUT/$1.stream.json"
 }
 
 # finetune NAME CKPT TYPE [--set ...]: STEPS steps from CKPT, then evaluate the result.
@@ -51,9 +60,9 @@ finetune() {
   rm -rf "$OUT/$name.ft"
   "$BIN/asr-train" --config recipes/an4/finetune.yaml --init "$ckpt" --output-dir "$OUT/$name.ft" \
     --max-steps "$STEPS" --set schedule.total_steps="$STEPS" --set model.attention_type="$type" \
-    --set data.train="$DATA/train" --set data.dev="$DATA/dev" "$@" > "$OUT/$name.ft.log" 2>&1
-  "$BIN/asr-eval" --checkpoint "$OUT/$name.ft/model.avg.safetensors" --data "$DATA/dev" --beam 10 \
-    --json > "$OUT/$name.ft.eval.json"
+    --set data.train="$DATA/train" --set data.dev="$DATA/dev" "${ft_args[@]}" "$@" \
+    > "$OUT/$name.ft.log" 2>&1
+  evaluate "$name.ft" "$OUT/$name.ft/model.avg.safetensors"
 }
 
 # convert NAME ARGS...: asr-convert with the quality report, then evaluate.

@@ -2,7 +2,8 @@
 """Tabulates and plots the latent-dim ablation of scripts/ablate_latent.sh.
 
 ablation_table.py OUT ROW... reads, per row, OUT/ROW.eval.json (WER before fine-tuning),
-OUT/ROW.stream.json (streaming cache and RTF), OUT/ROW.ft.eval.json (WER after) and, for
+OUT/ROW.stream.json (streaming WER, cache and RTF), OUT/ROW.ft.eval.json and, where present,
+OUT/ROW.ft.stream.json (WER after fine-tuning, offline and streaming) and, for
 converted rows, OUT/ROW.report.json (asr-convert's quality report); writes OUT/table.md,
 OUT/ablation.json and OUT/ablation.png (gnuplot).
 """
@@ -21,6 +22,8 @@ def row(out, name):
     ev = load(f"{out}/{name}.eval.json")
     st = load(f"{out}/{name}.stream.json")["streaming"]
     ft = load(f"{out}/{name}.ft.eval.json")
+    ft_stream_path = f"{out}/{name}.ft.stream.json"
+    ft_stream = load(ft_stream_path) if os.path.exists(ft_stream_path) else None
     rep_path = f"{out}/{name}.report.json"
     rep = load(rep_path) if os.path.exists(rep_path) else None
     return {
@@ -32,22 +35,33 @@ def row(out, name):
         "logits_relative_error": rep["logits_relative_error"] if rep else 0.0,
         "wer_no_ft": ev["wer"],
         "wer_ft": ft["wer"],
+        "stream_wer_no_ft": load(f"{out}/{name}.stream.json")["wer"],
+        "stream_wer_ft": ft_stream["wer"] if ft_stream else None,
+        "stream_chunk": st["chunk"],
+        "stream_exact": st["exact"],
         "stream_rtf": st["rtf"],
     }
 
 
+def percent(x):
+    return "-" if x is None else f"{100 * x:.2f}%"
+
+
 def table(rows):
     mha = rows[0]
+    stream = f"streaming (chunk {mha['stream_chunk']}{'' if mha['stream_exact'] else ', inexact'})"
     lines = [
         "| model | KV floats/frame | cache MB @1000 frames (measured) | cache vs MHA | "
-        "rel. logits error | dev WER no FT | dev WER after FT | streaming RTF | RTF vs MHA |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "rel. logits error | dev WER no FT | dev WER after FT | "
+        f"{stream} WER no FT | {stream} WER after FT | streaming RTF | RTF vs MHA |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['name']} | {r['kv_floats_per_frame']} | {r['cache_mb_1000']:.3f} | "
             f"{r['cache_mb_1000'] / mha['cache_mb_1000']:.3f} | {r['logits_relative_error']:.4f} | "
-            f"{100 * r['wer_no_ft']:.2f}% | {100 * r['wer_ft']:.2f}% | {r['stream_rtf']:.4f} | "
+            f"{percent(r['wer_no_ft'])} | {percent(r['wer_ft'])} | "
+            f"{percent(r['stream_wer_no_ft'])} | {percent(r['stream_wer_ft'])} | {r['stream_rtf']:.4f} | "
             f"{r['stream_rtf'] / mha['stream_rtf']:.2f} |")
     return "\n".join(lines) + "\n"
 
