@@ -8,11 +8,17 @@ namespace nn {
 
 using ag::Tensor;
 
-// The absorbed form's weights (mla.h), derived from mla's or mla_simple's projections.
+// The absorbed form's weights (mla.h), derived from mla's or mla_simple's projections. The
+// weighted latents u_h [T, L] of head h reach the output either through the folded
+// projection W_o_h W_uv_h [d, L] (cost H*L*d per frame) or through W_uv_h, then W_o
+// (L*d + d*d per frame): folded when that is cheaper, i.e. (H-1)*L <= d.
 struct AbsorbedWeights {
+  bool folded = false;
   Tensor uk;         // [H, d_k, L]   W_uk per head
-  Tensor out;        // [d, H*L]      the folded output projection, block h = W_o_h W_uv_h
-  Tensor bias_rows;  // [H, d]        W_o_h b_uv_h, added in proportion to head h's weight sums
+  Tensor out;        // folded: [d, H*L], block h = W_o_h W_uv_h; else linear_out's [d, d]
+  Tensor bias_rows;  // folded: [H, d] W_o_h b_uv_h; else [H, 1, d_k] b_uv per head; added in
+                     // proportion to head h's attention-weight sums
+  Tensor uv_t;       // unfolded: [H, L, d_k] W_uv_h transposed
   Tensor out_bias;   // [d]           linear_out's bias
 };
 

@@ -105,6 +105,8 @@ BOOST_AUTO_TEST_CASE(latent_attention_reproduces_a_low_rank_mha) {
     }
 }
 
+// d 16, latent 6: with 2 heads the absorbed form folds W_uv into the output projection,
+// with 4 it applies W_uv, then W_o ((H-1)*L > d); both are checked.
 BOOST_AUTO_TEST_CASE(absorbed_mla_equals_plain_mla) {
   ag::manual_seed(43);
   for (bool rel : {false, true})
@@ -129,45 +131,47 @@ BOOST_AUTO_TEST_CASE(absorbed_mla_equals_plain_mla) {
 BOOST_AUTO_TEST_CASE(absorbed_mla_equals_plain_mla_under_dropout) {
   // The value bias follows the row sums of the dropped-out weights, which are not 1.
   ag::manual_seed(44);
-  for (bool rel : {false, true}) {
-    AttentionConfig c = config("mla", rel);
-    c.dropout = 0.3f;
-    auto m = std::make_shared<nn::MultiHeadLatentAttention>(c);
-    Tensor x = ag::normal({2, kT, c.d_model}), pos = pos_emb_for(c, kT);
-    for (const Tensor& mask : masks()) {
-      ag::manual_seed(7);
-      Tensor plain = m->forward(x, mask, pos);
-      m->set_absorb(true);
-      ag::manual_seed(7);
-      Tensor absorbed = m->forward(x, mask, pos);
-      m->set_absorb(false);
-      BOOST_CHECK_SMALL(rel_diff(absorbed, plain), 1e-5f);
+  for (bool rel : {false, true})
+    for (int64_t heads : {2, 4}) {  // folded, unfolded output
+      AttentionConfig c = config("mla", rel, 8, heads);
+      c.dropout = 0.3f;
+      auto m = std::make_shared<nn::MultiHeadLatentAttention>(c);
+      Tensor x = ag::normal({2, kT, c.d_model}), pos = pos_emb_for(c, kT);
+      for (const Tensor& mask : masks()) {
+        ag::manual_seed(7);
+        Tensor plain = m->forward(x, mask, pos);
+        m->set_absorb(true);
+        ag::manual_seed(7);
+        Tensor absorbed = m->forward(x, mask, pos);
+        m->set_absorb(false);
+        BOOST_CHECK_SMALL(rel_diff(absorbed, plain), 1e-5f);
+      }
     }
-  }
 }
 
 BOOST_AUTO_TEST_CASE(absorbed_mla_gradients) {
   ag::manual_seed(45);
-  for (bool rel : {false, true}) {
-    BOOST_TEST_CONTEXT((rel ? "relative" : "absolute")) {
-      AttentionConfig c = config("mla", rel);
-      c.q_latent_dim = 3;
-      auto m = std::make_shared<nn::MultiHeadLatentAttention>(c);
-      m->set_absorb(true);
-      const int64_t T = 5;
-      Tensor mask = padding_mask({5, 3}, T), pos = pos_emb_for(c, T);
-      check_gradients([&](auto& in) { return m->forward(in[0], mask, pos); },
-                      {ag::normal({2, T, c.d_model})});
-      std::vector<Tensor> params;
-      for (const char* n : {"linear_dq.weight", "linear_dkv.weight", "linear_uk.weight",
-                            "linear_uv.weight", "linear_uv.bias", "linear_out.weight"})
-        params.push_back(find_parameter(*m, n));
-      if (rel) params.push_back(find_parameter(*m, "pos_bias_u"));
-      Tensor x = ag::normal({2, T, c.d_model});
-      m->zero_grad();  // drop what the first check accumulated
-      check_gradients([&](auto&) { return m->forward(x, mask, pos); }, params);
+  for (bool rel : {false, true})
+    for (int64_t heads : {2, 4}) {  // folded, unfolded output
+      BOOST_TEST_CONTEXT((rel ? "relative" : "absolute") << " H " << heads) {
+        AttentionConfig c = config("mla", rel, 8, heads);
+        c.q_latent_dim = 3;
+        auto m = std::make_shared<nn::MultiHeadLatentAttention>(c);
+        m->set_absorb(true);
+        const int64_t T = 5;
+        Tensor mask = padding_mask({5, 3}, T), pos = pos_emb_for(c, T);
+        check_gradients([&](auto& in) { return m->forward(in[0], mask, pos); },
+                        {ag::normal({2, T, c.d_model})});
+        std::vector<Tensor> params;
+        for (const char* n : {"linear_dq.weight", "linear_dkv.weight", "linear_uk.weight",
+                              "linear_uv.weight", "linear_uv.bias", "linear_out.weight"})
+          params.push_back(find_parameter(*m, n));
+        if (rel) params.push_back(find_parameter(*m, "pos_bias_u"));
+        Tensor x = ag::normal({2, T, c.d_model});
+        m->zero_grad();  // drop what the first check accumulated
+        check_gradients([&](auto&) { return m->forward(x, mask, pos); }, params);
+      }
     }
-  }
 }
 
 BOOST_AUTO_TEST_CASE(latent_is_the_cached_state) {
