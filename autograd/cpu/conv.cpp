@@ -15,6 +15,7 @@
 namespace ag::cpu {
 namespace {
 using kernels::ConvGeometry;
+using kernels::ConvLowering;
 
 // parallel_for grain for rows of `work` operations each: at least ~8K operations a thread.
 int64_t rows_per_task(int64_t work) {
@@ -99,19 +100,6 @@ void col2im(const float* col, float* gx, const ConvGeometry& g) {
   });
 }
 
-// GEMM sizes of one sample: per group, y_g [Co, P] = w_g [Co, Ck] @ col_g [Ck, P].
-struct Lowering {
-  int64_t Co, Ck, P;
-  bool identity;  // 1x1 kernel, stride 1, no padding: the columns are the input itself
-
-  explicit Lowering(const ConvGeometry& g)
-      : Co(g.C_out / g.groups),
-        Ck(g.C_in / g.groups * g.KH * g.KW),
-        P(g.H_out * g.W_out),
-        identity(g.KH == 1 && g.KW == 1 && g.stride_h == 1 && g.stride_w == 1 &&
-                 g.pad_h == 0 && g.pad_w == 0) {}
-  int64_t col_size(const ConvGeometry& g) const { return identity ? 0 : g.groups * Ck * P; }
-};
 
 // Splits the batch over threads when it has at least one sample per thread (each GEMM
 // then runs on one thread); otherwise one chunk, so that the GEMMs use the threads.
@@ -132,10 +120,10 @@ void for_samples(int64_t N, int64_t chunks, int64_t scratch_size, const Fn& fn) 
 }
 
 void conv(const float* x, const float* w, const float* b, float* y, const ConvGeometry& g) {
-  const Lowering lw(g);
+  const ConvLowering lw(g);
   const int64_t x_size = g.C_in * g.H * g.W, y_size = g.C_out * lw.P;
   auto& gemm = kernels::gemm[Device::cpu];
-  for_samples(g.N, sample_chunks(g.N), lw.col_size(g), [&](int64_t, int64_t n, float* col) {
+  for_samples(g.N, sample_chunks(g.N), lw.col_floats, [&](int64_t, int64_t n, float* col) {
     const float* xn = x + n * x_size;
     float* yn = y + n * y_size;
     if (!lw.identity) im2col(xn, col, g);
@@ -151,7 +139,7 @@ void conv(const float* x, const float* w, const float* b, float* y, const ConvGe
 // gw itself), and the copies are added at the end.
 void conv_backward(const float* x, const float* w, const float* gy, float* gx, float* gw,
                    float* gb, const ConvGeometry& g) {
-  const Lowering lw(g);
+  const ConvLowering lw(g);
   if (gb) bias_grad(gy, gb, g.N, g.C_out, lw.P);
   if (!gx && !gw) return;
   const int64_t x_size = g.C_in * g.H * g.W, y_size = g.C_out * lw.P;
@@ -159,7 +147,7 @@ void conv_backward(const float* x, const float* w, const float* gy, float* gx, f
   std::vector<float> partial(gw ? (chunks - 1) * w_size : 0);
   if (gw) std::fill(gw, gw + w_size, 0.0f);
   auto& gemm = kernels::gemm[Device::cpu];
-  for_samples(g.N, chunks, lw.col_size(g), [&](int64_t chunk, int64_t n, float* col) {
+  for_samples(g.N, chunks, lw.col_floats, [&](int64_t chunk, int64_t n, float* col) {
     const float* gyn = gy + n * y_size;
     if (gw) {
       const float* xn = x + n * x_size;

@@ -13,20 +13,8 @@
 namespace ag::cuda {
 namespace {
 using kernels::ConvGeometry;
+using kernels::ConvLowering;
 
-// GEMM sizes of one sample: per group, y_g [Co, P] = w_g [Co, Ck] @ col_g [Ck, P].
-struct Lowering {
-  int64_t Co, Ck, P;
-  bool identity;  // 1x1 kernel, stride 1, no padding: the columns are the input itself
-
-  explicit Lowering(const ConvGeometry& g)
-      : Co(g.C_out / g.groups),
-        Ck(g.C_in / g.groups * g.KH * g.KW),
-        P(g.H_out * g.W_out),
-        identity(g.KH == 1 && g.KW == 1 && g.stride_h == 1 && g.stride_w == 1 &&
-                 g.pad_h == 0 && g.pad_w == 0) {}
-  int64_t col_size(const ConvGeometry& g) const { return g.C_in * g.KH * g.KW * P; }
-};
 
 // col [C_in*KH*KW, H_out*W_out] from one sample x [C_in, H, W]; 0 where a tap meets padding.
 __global__ void im2col_kernel(const float* x, float* col, ConvGeometry g) {
@@ -88,7 +76,7 @@ void im2col(const float* x, float* col, const ConvGeometry& g, int64_t size) {
 }
 
 void conv(const float* x, const float* w, const float* b, float* y, const ConvGeometry& g) {
-  const Lowering lw(g);
+  const ConvLowering lw(g);
   const int64_t x_size = g.C_in * g.H * g.W, y_size = g.C_out * lw.P;
   if (g.N * y_size == 0) return;
   if (b) {
@@ -96,11 +84,11 @@ void conv(const float* x, const float* w, const float* b, float* y, const ConvGe
                                                                           g.C_out, lw.P);
     AG_CUDA_CHECK_LAUNCH("fill_bias_kernel");
   }
-  Scratch col(lw.identity ? 1 : lw.col_size(g) * sizeof(float));
+  Scratch col(lw.identity ? 1 : lw.col_floats * sizeof(float));
   auto& gemm = kernels::gemm[Device::cuda];
   for (int64_t n = 0; n < g.N; ++n) {
     const float* xn = x + n * x_size;
-    if (!lw.identity) im2col(xn, col.as<float>(), g, lw.col_size(g));
+    if (!lw.identity) im2col(xn, col.as<float>(), g, lw.col_floats);
     gemm(false, false, lw.Co, lw.P, lw.Ck, 1.0f, w, lw.Co * lw.Ck,
          lw.identity ? xn : col.as<float>(), lw.Ck * lw.P, b ? 1.0f : 0.0f, y + n * y_size,
          lw.Co * lw.P, g.groups);
@@ -109,7 +97,7 @@ void conv(const float* x, const float* w, const float* b, float* y, const ConvGe
 
 void conv_backward(const float* x, const float* w, const float* gy, float* gx, float* gw,
                    float* gb, const ConvGeometry& g) {
-  const Lowering lw(g);
+  const ConvLowering lw(g);
   cudaStream_t s = stream();
   if (gb && g.C_out > 0) {
     bias_grad_kernel<<<static_cast<unsigned>(g.C_out), row_threads(g.N * lw.P), 0, s>>>(
@@ -120,13 +108,13 @@ void conv_backward(const float* x, const float* w, const float* gy, float* gx, f
   const int64_t x_size = g.C_in * g.H * g.W, y_size = g.C_out * lw.P;
   const int64_t w_size = g.C_out * lw.Ck;
   if (gw) AG_CUDA_CHECK(cudaMemsetAsync(gw, 0, w_size * sizeof(float), s));
-  Scratch col(lw.identity ? 1 : lw.col_size(g) * sizeof(float));
+  Scratch col(lw.identity ? 1 : lw.col_floats * sizeof(float));
   auto& gemm = kernels::gemm[Device::cuda];
   for (int64_t n = 0; n < g.N; ++n) {
     const float* gyn = gy + n * y_size;
     if (gw) {
       const float* xn = x + n * x_size;
-      if (!lw.identity) im2col(xn, col.as<float>(), g, lw.col_size(g));
+      if (!lw.identity) im2col(xn, col.as<float>(), g, lw.col_floats);
       // gw_g [Co, Ck] += gy_g [Co, P] @ col_g^T
       gemm(false, true, lw.Co, lw.Ck, lw.P, 1.0f, gyn, lw.Co * lw.P,
            lw.identity ? xn : col.as<float>(), lw.Ck * lw.P, 1.0f, gw, w_size / g.groups,

@@ -15,6 +15,22 @@ struct ConvGeometry {
   int64_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w;
 };
 
+// GEMM sizes of one sample, as both backends lower it: per group,
+// y_g [Co, P] = w_g [Co, Ck] @ col_g [Ck, P], col_g the im2col columns.
+struct ConvLowering {
+  int64_t Co, Ck, P;
+  bool identity;       // 1x1 kernel, stride 1, no padding: the columns are the input itself
+  int64_t col_floats;  // one sample's columns, groups * Ck * P (0 when identity)
+
+  explicit ConvLowering(const ConvGeometry& g)
+      : Co(g.C_out / g.groups),
+        Ck(g.C_in / g.groups * g.KH * g.KW),
+        P(g.H_out * g.W_out),
+        identity(g.KH == 1 && g.KW == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 &&
+                 g.pad_w == 0),
+        col_floats(identity ? 0 : g.groups * Ck * P) {}
+};
+
 // y = conv(x, w) + b; b may be null (no bias).
 using ConvFn = void(const float* x, const float* w, const float* b, float* y,
                     const ConvGeometry& g);
