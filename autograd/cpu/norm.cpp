@@ -209,11 +209,10 @@ void channel_grad_sums(const float* x, const float* gy, int64_t N, int64_t C, in
 
 // gx = a * (gy - mg - (x - mu) * k) over channel c of [N, C, L].
 void channel_gx(const float* x, const float* gy, float* gx, int64_t N, int64_t C, int64_t L,
-                int64_t c, float a, float mg, float mu, float k) {
+                int64_t c, const kernels::BatchNormInputGrad& grad) {
   for (int64_t n = 0; n < N; ++n) {
     const int64_t base = (n * C + c) * L;
-    for (int64_t l = 0; l < L; ++l)
-      gx[base + l] = a * (gy[base + l] - mg - (x[base + l] - mu) * k);
+    for (int64_t l = 0; l < L; ++l) gx[base + l] = grad(gy[base + l], x[base + l]);
   }
 }
 
@@ -231,11 +230,9 @@ void batch_norm_backward(const float* x, const float* gy, const float* mean,
       if (gb) gb[c] = sum_g;
       if (gw) gw[c] = sum_gxhat;
       if (!gx) continue;
-      // Training: gx = a * (gy - mean(gy) - xhat * mean(gy * xhat)); eval: gx = a * gy.
-      const float a = is * (w ? w[c] : 1.0f);
-      const float mg = batch_stats ? sum_g / M : 0.0f;
-      const float k = batch_stats ? sum_gxhat / M * is : 0.0f;
-      channel_gx(x, gy, gx, N, C, L, c, a, mg, mu, k);
+      channel_gx(x, gy, gx, N, C, L, c,
+                 kernels::BatchNormInputGrad(sum_g, sum_gxhat, M, mu, is, w ? w[c] : 1.0f,
+                                             batch_stats));
     }
   });
 }

@@ -167,8 +167,7 @@ void batch_norm(const float* x, const float* mean, const float* invstd, const fl
 }
 
 // Per channel (one block each), with xhat = (x - mean) * invstd: gb = sum gy,
-// gw = sum gy * xhat, and gx = a * (gy - mean(gy) - xhat * mean(gy * xhat)) in training
-// (batch_stats) or a * gy in eval, a = invstd * w. Null outputs are skipped.
+// gw = sum gy * xhat, and gx (kernels::BatchNormInputGrad). Null outputs are skipped.
 __global__ void batch_norm_backward_kernel(const float* x, const float* gy, const float* mean,
                                            const float* invstd, const float* w, float* gx,
                                            float* gw, float* gb, int64_t C, int64_t M,
@@ -192,12 +191,11 @@ __global__ void batch_norm_backward_kernel(const float* x, const float* gy, cons
     if (gw) gw[c] = sum_gxhat;
   }
   if (!gx) return;
-  const float a = is * (w ? w[c] : 1.0f);
-  const float mg = batch_stats ? sum_g / M : 0.0f;
-  const float k = batch_stats ? sum_gxhat / M * is : 0.0f;
+  const kernels::BatchNormInputGrad grad(sum_g, sum_gxhat, M, mu, is, w ? w[c] : 1.0f,
+                                         batch_stats);
   for (int64_t m = threadIdx.x; m < M; m += blockDim.x) {
     const int64_t e = channel_at(m, c, C, L);
-    gx[e] = a * (gy[e] - mg - (batch_stats ? (x[e] - mu) * k : 0.0f));
+    gx[e] = grad(gy[e], x[e]);
   }
 }
 

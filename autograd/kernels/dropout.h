@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "../dispatch.h"
+#include "host_device.h"
 
 namespace ag::kernels {
 
@@ -14,12 +15,6 @@ namespace ag::kernels {
 using DropoutFn = void(const float* x, float* y, int64_t n, float p, uint64_t seed);
 
 extern KernelTable<DropoutFn> dropout;
-
-#ifdef __CUDACC__
-#define AG_HOST_DEVICE __host__ __device__
-#else
-#define AG_HOST_DEVICE
-#endif
 
 // The mask every backend draws: element i is kept when the top 24 bits of a hash of (seed, i)
 // fall below threshold = (1 - p) * 2^24. Each block of 2^32 elements has its own key, so the

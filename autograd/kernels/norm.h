@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "../dispatch.h"
+#include "host_device.h"
 
 namespace ag::kernels {
 
@@ -39,5 +40,24 @@ extern KernelTable<LayerNormBackwardFn> layer_norm_backward;
 extern KernelTable<BatchNormStatsFn> batch_norm_stats;
 extern KernelTable<BatchNormFn> batch_norm;
 extern KernelTable<BatchNormBackwardFn> batch_norm_backward;
+
+// The batch norm's input gradient for one channel, from the channel's sums over its M
+// elements, sum_g = sum gy and sum_gxhat = sum gy * xhat: in training (batch statistics)
+// gx = a (gy - mean(gy) - xhat mean(gy xhat)), in eval gx = a gy, a = invstd * weight.
+struct BatchNormInputGrad {
+  float a, mg, k, mu;
+  bool batch_stats;
+
+  AG_HOST_DEVICE BatchNormInputGrad(float sum_g, float sum_gxhat, int64_t M, float mu,
+                                    float invstd, float weight, bool batch_stats)
+      : a(invstd * weight),
+        mg(batch_stats ? sum_g / M : 0.0f),
+        k(batch_stats ? sum_gxhat / M * invstd : 0.0f),
+        mu(mu),
+        batch_stats(batch_stats) {}
+  AG_HOST_DEVICE float operator()(float gy, float x) const {
+    return batch_stats ? a * (gy - mg - (x - mu) * k) : a * gy;
+  }
+};
 
 }  // namespace ag::kernels
