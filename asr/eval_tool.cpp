@@ -113,7 +113,7 @@ nlohmann::json run_eval(const EvalToolOptions& o) {
                       {"kv_cache_bytes_fixed", model.encoder->cache_floats_fixed() * 4},
                       {"attention", cfg.model.attention.type}, {"encoder", cfg.model.type},
                       {"checkpoint", o.checkpoint}, {"data", manifest}, {"beam", o.beam_size},
-                      {"chunk_size", o.chunk_size}};
+                      {"chunk_size", o.chunk_size}, {"left_chunks", o.left_chunks}};
   if (o.streaming) {
     j["streaming"] = streaming_summary(model, loader, cfg, o, r);
   } else {  // what a stream with all its history would hold after 1000 frames, measured
@@ -139,11 +139,21 @@ nlohmann::json run_eval(const EvalToolOptions& o) {
   return j;
 }
 
+// How an eval.json decoded: "offline", "chunk-masked c16 l-1" (full pass under the chunk
+// mask) or "streaming c16 l-1".
+std::string decoding_of(const nlohmann::json& j) {
+  const char* kind = j.contains("streaming") ? "streaming" : "chunk-masked";
+  const int64_t chunk = j.value("chunk_size", int64_t{0});
+  if (chunk == 0) return "offline";
+  return std::string(kind) + " c" + std::to_string(chunk) + " l" +
+         std::to_string(j.value("left_chunks", int64_t{-1}));
+}
+
 std::string compare_table(const std::vector<std::string>& entries) {
   std::ostringstream os;
-  os << "| experiment | encoder | attention | params | WER % | CER % | RTF | KV bytes/frame "
-        "| KV cache MB at 1000 frames (measured) |\n"
-     << "|---|---|---|---|---|---|---|---|---|\n";
+  os << "| experiment | encoder | attention | decoding | params | WER % | CER % | RTF "
+        "| KV bytes/frame | KV cache MB at 1000 frames (measured) |\n"
+     << "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& e : entries) {
     std::string path = fs::is_directory(e) ? e + "/eval.json" : e;
     std::ifstream in(path);
@@ -155,7 +165,8 @@ std::string compare_table(const std::vector<std::string>& entries) {
                         ? j["streaming"].value("cache_bytes_measured_1000", int64_t{0})
                         : j.value("kv_cache_bytes_1000_measured", int64_t{0});
     os << std::fixed << "| " << e << " | " << j.value("encoder", "?") << " | "
-       << j.value("attention", "?") << " | " << j.value("params", int64_t{0}) << " | "
+       << j.value("attention", "?") << " | " << decoding_of(j) << " | "
+       << j.value("params", int64_t{0}) << " | "
        << std::setprecision(2) << 100 * j.value("wer", 0.0) << " | " << 100 * j.value("cer", 0.0)
        << " | " << std::setprecision(3) << j.value("rtf", 0.0) << " | "
        << j.value("kv_cache_bytes_per_frame", int64_t{0}) << " | " << cache / 1e6 << " |\n";

@@ -40,6 +40,15 @@ BOOST_AUTO_TEST_CASE(overfits_a_handful_of_utterances) {
   std::ostringstream mb;
   mb << std::fixed << std::setprecision(3) << cache / 1e6 << " |";
   BOOST_CHECK(asr::compare_table({out + "/eval"}).find(mb.str()) != std::string::npos);
+  // The table names how each run decoded.
+  e.streaming = true;
+  e.chunk_size = 4;
+  e.left_chunks = 2;
+  e.out = out + "/eval_stream";
+  asr::run_eval(e);
+  const std::string table = asr::compare_table({out + "/eval", out + "/eval_stream"});
+  BOOST_CHECK(table.find("| offline |") != std::string::npos);
+  BOOST_CHECK(table.find("| streaming c4 l2 |") != std::string::npos);
   BOOST_CHECK(fs::exists(out + "/model.avg.safetensors"));
   BOOST_CHECK(fs::exists(out + "/curves.png"));
   BOOST_CHECK(fs::exists(out + "/metrics.jsonl"));
