@@ -16,9 +16,11 @@ ag::Device select_device(const std::string& name, const std::string& who, int lo
   const int gpus = ag::cuda::device_count();
   AG_CHECK(gpus > 0, who, " is cuda, but no CUDA device answers on this machine "
            "(cudaGetDeviceCount found none)");
-  AG_CHECK(local_size <= gpus, who, " is cuda with ", local_size, " ranks on this machine ",
-           "but only ", gpus, " GPU(s) answer: run one rank per GPU");
-  ag::cuda::set_device(local_rank);
+  // One GPU per rank: GPU <local rank>, or GPU 0 where the launcher shows each rank only its
+  // own (CUDA_VISIBLE_DEVICES per rank).
+  AG_CHECK(local_size <= gpus || gpus == 1, who, " is cuda with ", local_size,
+           " ranks on this machine but ", gpus, " GPUs answer: run one rank per GPU");
+  ag::cuda::set_device(local_size <= gpus ? local_rank : 0);
   return ag::Device::cuda;
 }
 

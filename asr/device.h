@@ -10,9 +10,10 @@
 namespace asr {
 
 // "cpu" or "cuda" -> the device. For cuda: fails in one line ("<who> is cuda, but ...")
-// unless this build has the CUDA backend and a GPU answers; with local_size > 1 ranks on
-// the machine, rank local_rank takes GPU local_rank (cudaSetDevice) and there must be as
-// many GPUs as ranks.
+// unless this build has the CUDA backend and a GPU answers, then makes the rank's GPU
+// current (cudaSetDevice): GPU local_rank when the machine shows at least local_size GPUs,
+// GPU 0 when it shows each rank one (CUDA_VISIBLE_DEVICES per rank); fewer GPUs than ranks
+// otherwise is an error.
 ag::Device select_device(const std::string& name, const std::string& who, int local_rank = 0,
                          int local_size = 1);
 
