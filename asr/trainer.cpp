@@ -186,7 +186,8 @@ void Trainer::setup_data_parallel() {
   const bool nccl = how == "nccl" || (how == "auto" && device_ == ag::Device::cuda);
   if (nccl) nccl_ = dist::make_nccl(comm_);
   dist::Communicator& grads = nccl ? *nccl_ : comm_;
-  data_parallel_ = std::make_unique<dist::DataParallel>(grads, optimizer_->params(), cfg_.train.bucket_mb);
+  data_parallel_ =
+      std::make_unique<dist::DataParallel>(grads, optimizer_->params(), cfg_.train.bucket_mb);
   data_parallel_->broadcast_from_root(*model_);
   data_parallel_->measure_exposed(comm_.local_size() == comm_.world_size());
   if (lead())
@@ -353,8 +354,8 @@ void Trainer::log_progress() {
 
 void Trainer::validate_and_save() {
   if (validated_at_step_) return;
-  EvalReport r = evaluate(*model_, *dev_loader_, *tokenizer_,
-                          EvalOptions{1, cfg_.train.chunk_size, cfg_.train.left_chunks, false, device_});
+  const EvalOptions opt{1, cfg_.train.chunk_size, cfg_.train.left_chunks, false, device_};
+  EvalReport r = evaluate(*model_, *dev_loader_, *tokenizer_, opt);
   all_reduce_report(r, comm_);
   st_.dev_loss = r.loss;
   st_.dev_wer = r.words.rate();

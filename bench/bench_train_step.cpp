@@ -13,7 +13,10 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cstdio>
+#include <cmath>
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "asr/ctc_model.h"
 #include "asr/device.h"
@@ -66,12 +69,13 @@ int main(int argc, char** argv) {
   CLI::App app{"One Conformer CTC training step (forward, CTC, backward, Adam), timed."};
   Options o;
   app.add_option("--device", o.device, "cpu | cuda")->check(CLI::IsMember({"cpu", "cuda"}));
-  app.add_option("--batch", o.batch, "utterances per batch")->check(CLI::PositiveNumber);
+  const auto positive = CLI::PositiveNumber;
+  app.add_option("--batch", o.batch, "utterances per batch")->check(positive);
   app.add_option("--frames", o.frames, "input frames per utterance")->check(CLI::Range(7, 100000));
-  app.add_option("--layers", o.layers, "Conformer blocks")->check(CLI::PositiveNumber);
-  app.add_option("--d-model", o.d_model, "model width (4 heads, FFN 4x)")->check(CLI::PositiveNumber);
-  app.add_option("--vocab", o.vocab, "CTC output tokens (blank included)")->check(CLI::Range(2, 1000000));
-  app.add_option("--steps", o.steps, "timed steps (the median is reported)")->check(CLI::PositiveNumber);
+  app.add_option("--layers", o.layers, "Conformer blocks")->check(positive);
+  app.add_option("--d-model", o.d_model, "model width (4 heads, FFN 4x)")->check(positive);
+  app.add_option("--vocab", o.vocab, "CTC tokens, blank included")->check(CLI::Range(2, 1000000));
+  app.add_option("--steps", o.steps, "timed steps (the median is reported)")->check(positive);
   app.add_option("--warmup", o.warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
   app.add_option("--threads", o.threads, "CPU threads (0: OpenMP's default)");
   app.add_flag("--tf32", o.tf32, "TF32 tensor-core matmuls on CUDA");
@@ -100,24 +104,21 @@ int main(int argc, char** argv) {
       last_loss = loss.item();
     };
     const double ms = bench::median_ms(step, o.warmup, o.steps, 0.0);
-    const int threads = omp_get_max_threads();
-    std::printf("latentasr train step: %lld parameters, %s, batch %lld x %lld frames, %lld layers, "
-                "d_model %lld: %.2f ms/step (median of %d; loss %.3f)\n",
-                static_cast<long long>(model.num_parameters()), o.device.c_str(),
-                static_cast<long long>(o.batch), static_cast<long long>(o.frames),
-                static_cast<long long>(o.layers), static_cast<long long>(o.d_model), ms, o.steps,
-                last_loss);
-    std::printf("{\"bench\": \"train_step\", \"impl\": \"latentasr\", \"device\": \"%s\", "
-                "\"batch\": %lld, \"frames\": %lld, \"layers\": %lld, \"d_model\": %lld, "
-                "\"vocab\": %lld, \"params\": %lld, \"threads\": %d, \"tf32\": %s, \"steps\": %d, "
-                "\"ms\": %.3f}\n",
-                o.device.c_str(), static_cast<long long>(o.batch), static_cast<long long>(o.frames),
-                static_cast<long long>(o.layers), static_cast<long long>(o.d_model),
-                static_cast<long long>(o.vocab), static_cast<long long>(model.num_parameters()),
-                threads, o.tf32 ? "true" : "false", o.steps, ms);
+    std::cout << "latentasr train step: " << model.num_parameters() << " parameters, "
+              << o.device << ", batch " << o.batch << " x " << o.frames << " frames, " << o.layers
+              << " layers, d_model " << o.d_model << ": " << std::fixed << std::setprecision(2)
+              << ms << " ms/step (median of " << o.steps << "; loss " << std::setprecision(3)
+              << last_loss << ")\n";
+    const nlohmann::json j = {{"bench", "train_step"}, {"impl", "latentasr"},
+                              {"device", o.device}, {"batch", o.batch}, {"frames", o.frames},
+                              {"layers", o.layers}, {"d_model", o.d_model}, {"vocab", o.vocab},
+                              {"params", model.num_parameters()},
+                              {"threads", omp_get_max_threads()}, {"tf32", o.tf32},
+                              {"steps", o.steps}, {"ms", std::round(ms * 1000) / 1000}};
+    std::cout << j.dump() << std::endl;
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_train_step: %s\n", e.what());
+    std::cerr << "bench_train_step: " << e.what() << "\n";
     return 1;
   }
 }

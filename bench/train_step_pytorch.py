@@ -116,8 +116,8 @@ def main():
         times.append((time.perf_counter() - t0) * 1e3)
     ms = statistics.median(times)
     print(f"pytorch {torch.__version__} train step: {params} parameters, {a.device}, batch "
-          f"{a.batch} x {a.frames} frames, {a.layers} layers, d_model {a.d_model}: {ms:.2f} ms/step "
-          f"(median of {a.steps}; loss {loss:.3f})")
+          f"{a.batch} x {a.frames} frames, {a.layers} layers, d_model {a.d_model}: "
+          f"{ms:.2f} ms/step (median of {a.steps}; loss {loss:.3f})")
     print(json.dumps({"bench": "train_step", "impl": "pytorch", "torch": torch.__version__,
                       "device": a.device, "batch": a.batch, "frames": a.frames, "layers": a.layers,
                       "d_model": a.d_model, "vocab": a.vocab, "params": params,
