@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iostream>
 
 #include "autograd/copy.h"
 
@@ -22,6 +23,15 @@ ag::Device select_device(const std::string& name, const std::string& who, int lo
            " ranks on this machine but ", gpus, " GPUs answer: run one rank per GPU");
   ag::cuda::set_device(local_size <= gpus ? local_rank : 0);
   return ag::Device::cuda;
+}
+
+FeatureUploader::~FeatureUploader() {
+  if (!pinned_) return;
+  try {
+    ag::cuda::synchronize();
+  } catch (const std::exception& e) {
+    std::cerr << "FeatureUploader: " << e.what() << "\n";
+  }
 }
 
 ag::Tensor FeatureUploader::operator()(const ag::Tensor& feats) {

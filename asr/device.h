@@ -23,6 +23,9 @@ ag::Device select_device(const std::string& name, const std::string& who, int lo
 class FeatureUploader {
  public:
   explicit FeatureUploader(ag::Device device) : device_(device) {}
+  ~FeatureUploader();  // waits for an upload still reading the staging buffer
+  FeatureUploader(const FeatureUploader&) = delete;
+  FeatureUploader& operator=(const FeatureUploader&) = delete;
   ag::Tensor operator()(const ag::Tensor& feats);
   ag::Device device() const { return device_; }
 
