@@ -1,6 +1,6 @@
-// The compute device of asr-train and asr-eval: `train.device: cuda` where no GPU answers (or
-// in a build without CUDA) stops at start with one line and a non-zero exit; the CPU path
-// passes batches through untouched. The CUDA path itself is tested in tests/gpu/test_train.cpp.
+// The compute device of asr-train and asr-eval: `train.device: cuda` (or `asr-eval --device
+// cuda`) where no GPU answers, or in a build without CUDA, stops at start with one line and a
+// non-zero exit; the CPU path passes batches through untouched. The CUDA path itself is tested in tests/gpu/test_train.cpp.
 #include <sys/wait.h>
 #include <unistd.h>
 #include <boost/test/unit_test.hpp>
@@ -12,6 +12,7 @@
 #include <iterator>
 
 #include "asr/device.h"
+#include "asr/eval_tool.h"
 #include "asr/trainer.h"
 #include "autograd/cuda.h"
 #include "autograd/ops.h"
@@ -65,6 +66,11 @@ BOOST_AUTO_TEST_CASE(cuda_without_gpu_fails_naming_the_setting,
   check_error([&] { asr::train(o); }, "train.device is cuda, but " + expected_reason());
   BOOST_CHECK(!fs::exists(dir / "exp"));  // stopped before making anything
   fs::remove_all(dir);
+  asr::EvalToolOptions e;
+  e.checkpoint = "missing.safetensors";
+  e.data = "missing";
+  e.device = "cuda";
+  check_error([&] { asr::run_eval(e); }, "--device is cuda, but " + expected_reason());
 }
 
 // The tool's view: exit code 1 and exactly one line on stderr.
