@@ -68,7 +68,9 @@ struct TrainConfig {
   int64_t keep_checkpoints = 10;    // the best ones by validation loss
   int64_t average_best = 10;        // checkpoints averaged into the final model (0: none)
   std::string ctc_reduction = "batch";  // batch: summed loss / utterances; frame: / frames
-  std::string device = "cpu";       // cpu | cuda
+  std::string device = "cpu";       // cpu | cuda (one GPU per rank under mpirun)
+  std::string all_reduce = "auto";  // gradients under mpirun: auto | mpi | nccl (auto: nccl
+                                    // with device cuda, mpi with cpu)
   int64_t threads = 0;              // CPU threads per rank (0: cores / ranks on the machine)
   bool dynamic_chunk = false;       // random chunk size per batch (streaming training)
   bool dynamic_left_chunk = false;  // with dynamic_chunk: random left_chunks per batch too

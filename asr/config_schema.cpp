@@ -72,6 +72,7 @@ std::vector<ConfigField> config_fields(Config& c) {
       {"train.average_best", &c.train.average_best, {}},
       {"train.ctc_reduction", &c.train.ctc_reduction, {"batch", "frame"}},
       {"train.device", &c.train.device, {"cpu", "cuda"}},
+      {"train.all_reduce", &c.train.all_reduce, {"auto", "mpi", "nccl"}},
       {"train.threads", &c.train.threads, {}},
       {"train.dynamic_chunk", &c.train.dynamic_chunk, {}},
       {"train.dynamic_left_chunk", &c.train.dynamic_left_chunk, {}},

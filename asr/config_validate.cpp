@@ -177,6 +177,8 @@ void check_train(const Checker& k, const Config& c) {
   k.require(t.chunk_size == 0 || c.model.causal, "train.chunk_size", streaming);
   k.require(!t.dynamic_left_chunk || t.dynamic_chunk, "train.dynamic_left_chunk",
             "needs train.dynamic_chunk: true");
+  k.require(t.all_reduce != "nccl" || t.device == "cuda", "train.all_reduce",
+            "nccl needs train.device: cuda (NCCL reduces GPU buffers)");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "autograd/ops.h"
 #include "checkpoint.h"
 #include "config.h"
+#include "device.h"
 #include "evaluate.h"
 #include "manifest.h"
 #include "nn/safetensors.h"
@@ -74,6 +75,9 @@ nlohmann::json streaming_summary(CtcModel& model, Loader& loader, const Config& 
 
 nlohmann::json run_eval(const EvalToolOptions& o) {
   if (o.threads > 0) omp_set_num_threads(static_cast<int>(o.threads));
+  const ag::Device device = select_device(o.device, "--device");
+  AG_CHECK(!o.streaming || device == ag::Device::cpu,
+           "asr-eval: --streaming decodes on the CPU only (leave out --device cuda)");
   std::string manifest = manifest_for(o.data);
   AG_CHECK(fs::exists(o.checkpoint), "asr-eval: checkpoint ", o.checkpoint, " not found");
   LoadedCheckpoint ckpt = read_checkpoint(o.checkpoint);
@@ -99,8 +103,10 @@ nlohmann::json run_eval(const EvalToolOptions& o) {
     std::cerr << "asr-eval: warning: " << o.checkpoint << " has non-causal convolutions; "
               << "streaming gives them zeros for the frames beyond each chunk, so it is not "
               << "exact (docs/streaming.md)\n";
+  model.to(device);
   EvalReport r = evaluate(model, loader, *tokenizer,
-                          {o.beam_size, o.chunk_size, o.left_chunks, o.streaming});
+                          {o.beam_size, o.chunk_size, o.left_chunks, o.streaming, device});
+  model.to(ag::Device::cpu);  // the cache probes below stream on the CPU
   AG_CHECK(r.utterances > 0, "asr-eval: every utterance of ", manifest, " was skipped\n",
            loader.skips().summary());
 
@@ -113,7 +119,8 @@ nlohmann::json run_eval(const EvalToolOptions& o) {
                       {"kv_cache_bytes_fixed", model.encoder->cache_floats_fixed() * 4},
                       {"attention", cfg.model.attention.type}, {"encoder", cfg.model.type},
                       {"checkpoint", o.checkpoint}, {"data", manifest}, {"beam", o.beam_size},
-                      {"chunk_size", o.chunk_size}, {"left_chunks", o.left_chunks}};
+                      {"chunk_size", o.chunk_size}, {"left_chunks", o.left_chunks},
+                      {"device", o.device}};
   if (o.streaming) {
     j["streaming"] = streaming_summary(model, loader, cfg, o, r);
   } else {  // what a stream with all its history would hold after 1000 frames, measured

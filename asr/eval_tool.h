@@ -17,11 +17,12 @@ struct EvalToolOptions {
   int64_t left_chunks = -1;
   bool streaming = false;   // decode chunk by chunk through the caches (needs chunk_size > 0)
   int64_t threads = 0;      // 0: all cores
+  std::string device = "cpu";  // cpu | cuda: where the model decodes (streaming: cpu only)
 };
 
 // Returns the summary: wer, cer, sub, del, ins, ref_words, ref_chars, utterances, rtf,
-// params, kv_cache_bytes_per_frame, attention, checkpoint, data, beam; offline, the KV cache a
-// stream with all its history holds after 1000 encoder frames (kv_cache_bytes_1000_measured,
+// params, kv_cache_bytes_per_frame, attention, checkpoint, data, beam, device; offline, the
+// KV cache a stream with all its history holds after 1000 encoder frames (kv_cache_bytes_1000_measured,
 // kv_cache_bytes_1000_formula; chunks of 16); with streaming
 // `streaming` (chunk, left_chunks, exact, cache_bytes_measured_1000, cache_bytes_formula_1000,
 // conv_cache_bytes, chunks, chunk_latency_ms_mean, chunk_latency_ms_p95, rtf). Throws ag::Error for a

@@ -4,6 +4,7 @@
 
 #include "autograd/ops.h"
 #include "ctc_decode.h"
+#include "device.h"
 #include "streaming_eval.h"
 
 namespace asr {
@@ -15,6 +16,9 @@ EvalReport evaluate(CtcModel& model, Loader& loader, const Tokenizer& tokenizer,
   ag::NoGradGuard no_grad;
   AG_CHECK(!opt.streaming || opt.chunk_size > 0, "evaluate: streaming needs chunk_size > 0, got ",
            opt.chunk_size);
+  AG_CHECK(!opt.streaming || opt.device == ag::Device::cpu,
+           "evaluate: streaming decodes on the CPU only, not on ", ag::device_name(opt.device));
+  FeatureUploader upload(opt.device);
   EvalReport r;
   int64_t& feasible = r.feasible;
   auto t0 = std::chrono::steady_clock::now();
@@ -23,10 +27,11 @@ EvalReport evaluate(CtcModel& model, Loader& loader, const Tokenizer& tokenizer,
     nn::EncoderOutput out =
         opt.streaming
             ? streamed_logits(model, *batch, opt.chunk_size, opt.left_chunks, r.chunk_seconds)
-            : model.logits(batch->feats, batch->lengths, opt.chunk_size, opt.left_chunks);
+            : model.logits(upload(batch->feats), batch->lengths, opt.chunk_size, opt.left_chunks);
     ag::CtcResult ctc = ag::ctc_loss(out.out, out.lengths, batch->targets);
+    const std::vector<float> nll = ctc.nll.to_vector();  // one read from the device
     for (int64_t b = 0; b < batch->size(); ++b)
-      if (ctc.feasible[b]) r.loss += ctc.nll.at({b}), ++feasible;
+      if (ctc.feasible[b]) r.loss += nll[b], ++feasible;
     ag::Tensor log_probs = ag::log_softmax(out.out, -1);
     std::vector<std::vector<int64_t>> hyps = ctc_decode(log_probs, out.lengths, opt.beam_size);
     for (int64_t b = 0; b < batch->size(); ++b) {

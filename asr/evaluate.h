@@ -33,6 +33,8 @@ struct EvalOptions {
   int64_t chunk_size = 0;     // encoder chunks (0: full context)
   int64_t left_chunks = -1;
   bool streaming = false;     // each utterance chunk by chunk through the caches (chunk_size > 0)
+  ag::Device device = ag::Device::cpu;  // where the model is: features are uploaded there
+                                        // (streaming decodes on the CPU only)
 };
 
 // Runs the model in eval mode over one epoch of `loader` (restoring the training flag after).

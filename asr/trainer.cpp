@@ -19,6 +19,7 @@
 #include "checkpoint.h"
 #include "checkpoint_keeper.h"
 #include "config.h"
+#include "device.h"
 #include "dynamic_chunk.h"
 #include "evaluate.h"
 #include "manifest.h"
@@ -119,10 +120,12 @@ class Trainer {
   TrainerState saved_state() const;  // batch position counted in the whole job's batches
   bool lead() const { return comm_.rank() == 0; }  // logs, metrics and checkpoints
   void report_data_parallel();
+  void setup_data_parallel();
 
   TrainOptions opt_;
-  dist::Communicator& comm_ = dist::world();
+  dist::Communicator& comm_ = dist::world();  // host values (and MPI gradients)
   Config cfg_;
+  ag::Device device_ = ag::Device::cpu;       // the model, its optimizer state and batches
   std::string dir_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<CtcModel> model_;
@@ -130,7 +133,9 @@ class Trainer {
   std::unique_ptr<nn::Schedule> schedule_;
   std::unique_ptr<Loader> train_loader_, dev_loader_;
   std::unique_ptr<MetricsLog> metrics_;  // rank 0 only
+  std::unique_ptr<dist::Communicator> nccl_;           // the gradients' NCCL, when chosen
   std::unique_ptr<dist::DataParallel> data_parallel_;  // under mpirun with 2+ ranks
+  std::unique_ptr<FeatureUploader> upload_;
   CheckpointKeeper keeper_;
   TrainerState st_;
   int64_t max_steps_ = 0;
@@ -146,6 +151,10 @@ class Trainer {
 Trainer::Trainer(const TrainOptions& o)
     : opt_(o), cfg_(load_config(o.config, o.overrides)), dir_(o.output_dir), keeper_(1, 1) {
   AG_CHECK(!dir_.empty(), "asr-train: --output-dir is required");
+  // Before any data or model work: a CUDA run without a GPU stops here, in one line.
+  if (!o.dry_run)
+    device_ = select_device(cfg_.train.device, "train.device", comm_.local_rank(),
+                            comm_.local_size());
   keeper_ = CheckpointKeeper(cfg_.train.keep_checkpoints, std::max<int64_t>(cfg_.train.average_best, 1));
   max_steps_ = o.max_steps >= 0 ? o.max_steps : cfg_.train.max_steps;
   if (int threads = dist::threads_per_rank(static_cast<int>(cfg_.train.threads), comm_); threads > 0)
@@ -156,20 +165,34 @@ Trainer::Trainer(const TrainOptions& o)
   model_ = std::make_unique<CtcModel>(cfg_.model, tokenizer_->vocab_size());
   if (o.dry_run) return;
   if (lead()) fs::create_directories(dir_);
+  model_->to(device_);  // in place: the optimizer's handles see the moved parameters
+  upload_ = std::make_unique<FeatureUploader>(device_);
   optimizer_ = make_optimizer(cfg_.optim, model_->named_parameters());
   schedule_ = make_schedule(cfg_);
   if (!o.init.empty()) init_from(*model_, o.init);
   setup_data();
   if (o.resume) resume();
-  if (comm_.world_size() > 1) {
-    data_parallel_ =
-        std::make_unique<dist::DataParallel>(comm_, optimizer_->params(), cfg_.train.bucket_mb);
-    data_parallel_->broadcast_from_root(*model_);
-    data_parallel_->measure_exposed(comm_.local_size() == comm_.world_size());
-  }
+  if (comm_.world_size() > 1) setup_data_parallel();
   if (!lead()) return;
   metrics_ = std::make_unique<MetricsLog>(dir_);
   nn::write_file_atomic(dir_ + "/config.yaml", to_yaml(cfg_));
+}
+
+// Gradients all-reduced by NCCL on the GPUs (train.all_reduce nccl, or auto with device
+// cuda) or by MPI in host memory (mpi, or auto with device cpu; CUDA gradients then travel
+// through the host). Host values (loss sums, signals) always go over MPI.
+void Trainer::setup_data_parallel() {
+  const std::string& how = cfg_.train.all_reduce;
+  const bool nccl = how == "nccl" || (how == "auto" && device_ == ag::Device::cuda);
+  if (nccl) nccl_ = dist::make_nccl(comm_);
+  dist::Communicator& grads = nccl ? *nccl_ : comm_;
+  data_parallel_ =
+      std::make_unique<dist::DataParallel>(grads, optimizer_->params(), cfg_.train.bucket_mb);
+  data_parallel_->broadcast_from_root(*model_);
+  data_parallel_->measure_exposed(comm_.local_size() == comm_.world_size());
+  if (lead())
+    std::cerr << "data parallel: " << comm_.world_size() << " ranks on " << ag::device_name(device_)
+              << ", gradients all-reduced by " << (nccl ? "NCCL" : "MPI") << "\n";
 }
 
 void Trainer::setup_data() {
@@ -242,8 +265,8 @@ bool Trainer::train_batch(const Batch& batch) {
     chunk = draw.chunk_size;
     left = draw.left_chunks;
   }
-  nn::EncoderOutput out = model_->logits(batch.feats, batch.lengths, chunk, left);
-  ag::CtcResult ctc = ag::ctc_loss(out.out, out.lengths, batch.targets);
+  nn::EncoderOutput out = model_->logits((*upload_)(batch.feats), batch.lengths, chunk, left);
+  ag::CtcResult ctc = ag::ctc_loss(out.out, out.lengths, batch.targets);  // on the device
   int64_t feasible = 0, frames = 0;
   for (int64_t b = 0; b < batch.size(); ++b) {
     feasible += ctc.feasible[b];
@@ -264,7 +287,7 @@ bool Trainer::train_batch(const Batch& batch) {
     ag::Tensor loss = ag::div(ag::sum(ctc.nll),
                               static_cast<float>(denom * static_cast<double>(cfg_.train.accum_grad)));
     double total = 0;
-    for (int64_t b = 0; b < batch.size(); ++b) total += ctc.nll.at({b});
+    for (float nll : ctc.nll.to_vector()) total += nll;  // one read from the device
     if (std::isfinite(total)) {
       loss.backward();
       loss_sum_ += total;
@@ -331,7 +354,8 @@ void Trainer::log_progress() {
 
 void Trainer::validate_and_save() {
   if (validated_at_step_) return;
-  EvalReport r = evaluate(*model_, *dev_loader_, *tokenizer_, EvalOptions{1, cfg_.train.chunk_size, cfg_.train.left_chunks});
+  const EvalOptions opt{1, cfg_.train.chunk_size, cfg_.train.left_chunks, false, device_};
+  EvalReport r = evaluate(*model_, *dev_loader_, *tokenizer_, opt);
   all_reduce_report(r, comm_);
   st_.dev_loss = r.loss;
   st_.dev_wer = r.words.rate();

@@ -1,6 +1,7 @@
 // The CUDA device: availability, its stream, TF32 matmuls and pinned host buffers.
-// available() and device_count() exist in every build (false and 0 without the CUDA
-// backend); the rest needs a build with LATENTASR_CUDA.
+// Every function exists in every build: without the CUDA backend (LATENTASR_CUDA off)
+// built() and available() are false, device_count() is 0, the TF32 switch is a flag, and
+// the rest throws ag::Error saying that the build has no CUDA backend.
 #pragma once
 #include <cstddef>
 
@@ -8,14 +9,22 @@
 
 namespace ag::cuda {
 
+// True when the library was built with the CUDA backend.
+bool built();
 // True when a CUDA driver answers and has at least one GPU; never throws.
 bool available();
 int device_count();  // 0 when !available()
+// Makes GPU `index` this thread's current device (cudaSetDevice): call before the first
+// CUDA tensor, e.g. one GPU per MPI rank. Throws naming the index and the device count.
+void set_device(int index);
 
 // Every CUDA kernel and copy of the library runs in order on one stream per device (a
 // blocking stream, so it also orders with the legacy default stream). Host reads
 // (Tensor::to_vector, to_device(t, Device::cpu)) wait for it themselves.
 void synchronize();  // waits until the current device's stream has finished
+// That stream as the runtime's handle (a cudaStream_t), for code that orders its own
+// streams after the library's work (the NCCL communicator).
+void* stream_handle();
 
 // TF32 tensor-core matmuls (about 1e-3 relative error); off by default.
 void set_allow_tf32(bool allow);

@@ -64,6 +64,15 @@ Tensor Tensor::detach() const {
 
 Tensor Tensor::to(Device d) const { return device() == d ? *this : to_device(*this, d); }
 
+void Tensor::set_data(const Tensor& src) {
+  AG_CHECK(is_leaf(), "set_data: only a leaf tensor can be rebound");
+  AG_CHECK(src.shape() == shape() && src.dtype() == dtype(), "set_data: source ",
+           shape_str(src.shape()), " ", dtype_name(src.dtype()), " for tensor ",
+           shape_str(shape()), " ", dtype_name(dtype()));
+  impl().storage = src.impl().storage;
+  impl().grad.reset();
+}
+
 void Tensor::backward(const Tensor& grad, bool retain_graph) const {
   ag::backward(*this, grad, retain_graph);
 }

@@ -79,6 +79,10 @@ class Tensor {
   Tensor detach() const;
   // This tensor when already on `d`, else a copy there (no grad; see copy.h).
   Tensor to(Device d) const;
+  // Rebinds this leaf to src's storage (same shape and dtype, any device), as PyTorch's
+  // `p.data = src`: every handle of this tensor sees the new data; requires_grad and the
+  // grad-ready hooks stay, the gradient is dropped. Module::to moves parameters with it.
+  void set_data(const Tensor& src);
   // Reverse-mode pass from this tensor (see autograd.h).
   void backward(const Tensor& grad = Tensor(), bool retain_graph = false) const;
   // `hook` runs when this leaf's gradient is final in a backward pass.

@@ -1,5 +1,5 @@
 // asr-eval --checkpoint CKPT --data DIR|MANIFEST [--beam N] [--out DIR] [--json]
-//          [--chunk C [--left-chunks L] [--streaming]]
+//          [--chunk C [--left-chunks L] [--streaming]] [--device cpu|cuda]
 // asr-eval --compare D1 D2 ...
 #include <CLI/CLI.hpp>
 #include <iomanip>
@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   app.add_flag("--streaming", o.streaming,
                "decode chunk by chunk through the caches (B = 1; needs --chunk > 0)");
   app.add_option("--threads", o.threads, "CPU threads (0: all cores)");
+  app.add_option("--device", o.device, "where the model decodes (streaming: cpu only)")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_flag("--json", json, "print the summary as one JSON object");
   app.add_option("--compare", compare, "experiments (folders with eval.json) to tabulate");
   CLI11_PARSE(app, argc, argv);

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <memory>
 
+#include "autograd/device.h"
+
 namespace dist {
 
 enum class ReduceOp { sum, average, max };
@@ -26,6 +28,9 @@ class Communicator {
   virtual int world_size() const = 0;
   virtual int local_rank() const = 0;  // rank among the processes on this machine
   virtual int local_size() const = 0;  // processes on this machine
+  // Where the buffers passed to the collectives live: host memory (MPI, single process) or
+  // the current GPU (NCCL).
+  virtual ag::Device buffer_device() const { return ag::Device::cpu; }
 
   // In place over the first n elements of data.
   virtual void all_reduce(float* data, size_t n, ReduceOp op) = 0;
@@ -45,5 +50,11 @@ bool launched_by_mpi();
 // The process's communicator over all ranks: MPI when launched_by_mpi(), else a single
 // process. Made on first use; MPI is finalized at exit.
 Communicator& world();
+
+// Whether this build has the NCCL communicator (LATENTASR_NCCL).
+bool nccl_built();
+// NCCL over the ranks of `bootstrap` (usually world()), for GPU buffers: one GPU per local
+// rank. Throws in a build without NCCL, or where no GPU answers.
+std::unique_ptr<Communicator> make_nccl(Communicator& bootstrap);
 
 }  // namespace dist

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <functional>
 
+#include "autograd/copy.h"
 #include "autograd/error.h"
+#include "autograd/kernels/copy.h"
 
 namespace dist {
 
@@ -24,23 +27,63 @@ struct Slot {  // one parameter's place in a bucket
 };
 
 struct Bucket {
-  std::vector<float> flat;      // [sum of member numels]
+  ag::Tensor flat;              // [sum of member numels] on the communicator's device
+  size_t numel = 0;
   std::vector<size_t> members;  // slot indices
   size_t pending = 0;           // members not filled yet this sync
   std::unique_ptr<Request> request;
 };
 
+// bytes from src (on `from`) to dst (on `to`), queued on the device's stream where both
+// are on one GPU; a copy between host and GPU waits for it.
+void copy_bytes(void* dst, ag::Device to, const void* src, ag::Device from, size_t bytes) {
+  if (to == from)
+    ag::kernels::memcpy[to](dst, src, bytes);
+  else
+    ag::kernels::transfer[to == ag::Device::cpu ? from : to](dst, to, src, from, bytes);
+}
+
+float* at(const Bucket& b, size_t offset) { return b.flat.data() + offset; }
+
 // Copies the parameter's gradient (zeros when it has none) into its bucket.
 void fill(Slot& s, Bucket& b) {
-  float* dst = b.flat.data() + s.offset;
-  const size_t n = static_cast<size_t>(s.param.numel());
+  float* dst = at(b, s.offset);
+  const size_t bytes = static_cast<size_t>(s.param.numel()) * sizeof(float);
   ag::Tensor g = s.param.grad();
   if (g.defined())
-    std::memcpy(dst, g.data(), n * sizeof(float));
+    copy_bytes(dst, b.flat.device(), g.data(), g.device(), bytes);
   else
-    std::memset(dst, 0, n * sizeof(float));
+    ag::kernels::memset_zero[b.flat.device()](dst, bytes);
   s.filled = true;
   --b.pending;
+}
+
+// Runs an in-place collective on t's data where the communicator's buffers live: on t itself,
+// or on a copy there that is then copied back.
+void on_buffer_device(const ag::Tensor& t, ag::Device where,
+                      const std::function<void(const ag::Tensor&)>& collective) {
+  if (t.device() == where) {
+    collective(t);
+    return;
+  }
+  ag::Tensor staged = ag::to_device(t, where);
+  collective(staged);
+  ag::copy_(t, staged);
+}
+
+// v all-reduced over the ranks; through an 8-byte buffer on the communicator's device when
+// its buffers are not host memory (NCCL).
+double all_reduce_value(Communicator& comm, double v, ReduceOp op) {
+  if (comm.buffer_device() == ag::Device::cpu) {
+    comm.all_reduce(&v, 1, op);
+    return v;
+  }
+  ag::Tensor host = ag::empty({static_cast<int64_t>(sizeof v)}, ag::DType::u8);
+  std::memcpy(host.raw(), &v, sizeof v);
+  ag::Tensor dev = ag::to_device(host, comm.buffer_device());
+  comm.all_reduce(static_cast<double*>(dev.raw()), 1, op);
+  std::memcpy(&v, ag::to_device(dev, ag::Device::cpu).raw(), sizeof v);
+  return v;
 }
 
 }  // namespace
@@ -56,7 +99,7 @@ struct DataParallel::State {
   void launch_ready() {
     while (next_launch < buckets.size() && buckets[next_launch].pending == 0) {
       Bucket& b = buckets[next_launch++];
-      b.request = comm.all_reduce_async(b.flat.data(), b.flat.size(), op);
+      b.request = comm.all_reduce_async(b.flat.data(), b.numel, op);
     }
     for (size_t i = 0; i < next_launch; ++i) buckets[i].request->test();  // MPI progress
   }
@@ -94,14 +137,16 @@ DataParallel::DataParallel(Communicator& comm, const nn::NamedTensors& params, d
     AG_CHECK(p.dtype() == ag::DType::f32, "DataParallel: parameter ", it->first, " is not float32");
     const size_t n = static_cast<size_t>(p.numel());
     const size_t limit = st.buckets.size() == 1 ? first_cap : cap;
-    const bool full = !st.buckets.empty() && !st.buckets.back().flat.empty() &&
-                      st.buckets.back().flat.size() + n > limit;
+    const bool full = !st.buckets.empty() && st.buckets.back().numel > 0 &&
+                      st.buckets.back().numel + n > limit;
     if (st.buckets.empty() || full) st.buckets.emplace_back();
     Bucket& b = st.buckets.back();
-    st.slots.push_back(Slot{p, st.buckets.size() - 1, b.flat.size()});
+    st.slots.push_back(Slot{p, st.buckets.size() - 1, b.numel});
     b.members.push_back(st.slots.size() - 1);
-    b.flat.resize(b.flat.size() + n);
+    b.numel += n;
   }
+  for (Bucket& b : st.buckets)
+    b.flat = ag::zeros({static_cast<int64_t>(b.numel)}, ag::DType::f32, comm.buffer_device());
   st.reset();
   std::weak_ptr<State> weak = state_;
   for (size_t i = 0; i < st.slots.size(); ++i) {
@@ -118,16 +163,18 @@ DataParallel::~DataParallel() = default;
 size_t DataParallel::num_buckets() const { return state_->buckets.size(); }
 
 void DataParallel::broadcast_from_root(const nn::Module& model) {
-  for (const auto& [name, t] : model.state_dict()) {
-    AG_CHECK(t.device() == ag::Device::cpu, "broadcast_from_root: ", name, " is not on the CPU");
-    comm_.broadcast(t.raw(), static_cast<size_t>(t.numel()) * ag::dtype_size(t.dtype()), 0);
-  }
+  for (const auto& [name, t] : model.state_dict())
+    on_buffer_device(t, comm_.buffer_device(), [&](const ag::Tensor& b) {
+      comm_.broadcast(b.raw(), static_cast<size_t>(b.numel()) * ag::dtype_size(b.dtype()), 0);
+    });
 }
 
 void DataParallel::average_buffers(const nn::Module& model) {
   for (const auto& [name, t] : model.named_buffers())
     if (t.dtype() == ag::DType::f32)
-      comm_.all_reduce(t.data(), static_cast<size_t>(t.numel()), ReduceOp::average);
+      on_buffer_device(t, comm_.buffer_device(), [&](const ag::Tensor& b) {
+        comm_.all_reduce(b.data(), static_cast<size_t>(b.numel()), ReduceOp::average);
+      });
 }
 
 void DataParallel::set_sync(bool sync) { state_->sync = sync; }
@@ -142,15 +189,16 @@ void DataParallel::finish() {
   auto t1 = Clock::now();
   stats_.wait_seconds += std::chrono::duration<double>(t1 - t0).count();
   if (measure_exposed_) {
-    double last_entry = seconds_of(t0);  // when the slowest rank finished its backward
-    comm_.all_reduce(&last_entry, 1, ReduceOp::max);
+    // When the slowest rank finished its backward.
+    const double last_entry = all_reduce_value(comm_, seconds_of(t0), ReduceOp::max);
     stats_.exposed_seconds += std::max(0.0, seconds_of(t1) - last_entry);
   }
   ++stats_.syncs;
   for (Slot& s : st.slots) {
-    ag::Tensor g = ag::empty(s.param.shape());
-    std::memcpy(g.data(), st.buckets[s.bucket].flat.data() + s.offset,
-                static_cast<size_t>(g.numel()) * sizeof(float));
+    const Bucket& b = st.buckets[s.bucket];
+    ag::Tensor g = ag::empty(s.param.shape(), ag::DType::f32, s.param.device());
+    copy_bytes(g.data(), g.device(), at(b, s.offset), b.flat.device(),
+               static_cast<size_t>(g.numel()) * sizeof(float));
     s.param.set_grad(g);
   }
   st.reset();
@@ -158,18 +206,17 @@ void DataParallel::finish() {
 }
 
 double DataParallel::time_blocking_all_reduce(int repeats) {
-  std::vector<std::vector<float>> copies;
-  for (const Bucket& b : state_->buckets) copies.push_back(b.flat);
+  std::vector<ag::Tensor> copies;
+  for (const Bucket& b : state_->buckets) copies.push_back(ag::clone_data(b.flat));
   double fastest = 0;
   for (int r = 0; r < repeats; ++r) {
     comm_.barrier();
     auto t0 = Clock::now();
-    for (auto& c : copies) comm_.all_reduce(c.data(), c.size(), ReduceOp::sum);
+    for (auto& c : copies) comm_.all_reduce(c.data(), static_cast<size_t>(c.numel()), ReduceOp::sum);
     double t = std::chrono::duration<double>(Clock::now() - t0).count();
     fastest = r == 0 ? t : std::min(fastest, t);
   }
-  comm_.all_reduce(&fastest, 1, ReduceOp::max);  // every rank reports the same
-  return fastest;
+  return all_reduce_value(comm_, fastest, ReduceOp::max);  // every rank reports the same
 }
 
 }  // namespace dist

@@ -4,6 +4,9 @@
 // filled in the order backward produces them (reverse registration order); a bucket's
 // non-blocking all-reduce starts from the grad-ready hook of its last gradient, so
 // communication overlaps the rest of backward. Buckets start in index order on every rank (a collective's order must agree).
+// Buckets live where the communicator's buffers do (host memory for MPI, the GPU for NCCL);
+// gradients on another device are copied across (CUDA training over MPI stages them
+// through host memory).
 //
 //   dp.set_sync(last_micro_step);  // before backward: communicate only on the last one
 //   loss.backward();               // hooks copy gradients into buckets and start them

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "autograd/cuda.h"
 #include "autograd/error.h"
 
 namespace dist {
@@ -49,15 +50,26 @@ Nccl::Nccl(Communicator& bootstrap) : boot_(bootstrap) {
   boot_.broadcast(&id, sizeof id, 0);
   check_nccl(ncclCommInitRank(&comm_, boot_.world_size(), id, boot_.rank()), "ncclCommInitRank");
   check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
+  check_cuda(cudaEventCreateWithFlags(&ready_, cudaEventDisableTiming), "cudaEventCreateWithFlags");
 }
 
 Nccl::~Nccl() {
+  if (ready_) cudaEventDestroy(ready_);
   if (stream_) cudaStreamDestroy(stream_);
   if (comm_) ncclCommDestroy(comm_);
 }
 
+// The buffer was written on autograd's stream (e.g. a gradient copied into its bucket): the
+// next collective starts after that work, without blocking the host.
+void Nccl::after_compute() {
+  check_cuda(cudaEventRecord(ready_, static_cast<cudaStream_t>(ag::cuda::stream_handle())),
+             "cudaEventRecord");
+  check_cuda(cudaStreamWaitEvent(stream_, ready_, 0), "cudaStreamWaitEvent");
+}
+
 void Nccl::launch(void* data, size_t n, ncclDataType_t type, ReduceOp op) {
   ncclRedOp_t red = op == ReduceOp::average ? ncclAvg : op == ReduceOp::max ? ncclMax : ncclSum;
+  after_compute();
   check_nccl(ncclAllReduce(data, data, n, type, red, comm_, stream_), "ncclAllReduce");
 }
 
@@ -77,6 +89,7 @@ std::unique_ptr<Request> Nccl::all_reduce_async(float* data, size_t n, ReduceOp 
 }
 
 void Nccl::broadcast(void* data, size_t bytes, int root) {
+  after_compute();
   check_nccl(ncclBroadcast(data, data, bytes, ncclUint8, root, comm_, stream_), "ncclBroadcast");
   check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
 }

@@ -1,8 +1,9 @@
 // The NCCL backend for GPU buffers (built when LATENTASR_NCCL is ON). Each rank drives the
 // GPU of its local rank; rank 0's ncclUniqueId reaches the others over the MPI
 // communicator; all-reduces run on a stream of their own so they overlap the compute
-// stream, and a request completes when its CUDA event has. Pointers passed in are device
-// memory. Untested here: the build machines have no GPU.
+// stream, each first waiting (by an event) for the work already queued on autograd's
+// stream, which wrote its buffer; a request completes when its CUDA event has. Pointers
+// passed in are device memory. Untested here: the build machines have no GPU.
 #pragma once
 #include <cuda_runtime.h>
 #include <nccl.h>
@@ -27,6 +28,7 @@ class Nccl final : public Communicator {
   int world_size() const override { return boot_.world_size(); }
   int local_rank() const override { return boot_.local_rank(); }
   int local_size() const override { return boot_.local_size(); }
+  ag::Device buffer_device() const override { return ag::Device::cuda; }
   void all_reduce(float* data, size_t n, ReduceOp op) override;
   void all_reduce(double* data, size_t n, ReduceOp op) override;
   std::unique_ptr<Request> all_reduce_async(float* data, size_t n, ReduceOp op) override;
@@ -35,10 +37,12 @@ class Nccl final : public Communicator {
   [[noreturn]] void abort(int code) override;
 
  private:
+  void after_compute();
   void launch(void* data, size_t n, ncclDataType_t type, ReduceOp op);
   Communicator& boot_;
   ncclComm_t comm_ = nullptr;
   cudaStream_t stream_ = nullptr;
+  cudaEvent_t ready_ = nullptr;  // recorded on autograd's stream before each collective
 };
 
 }  // namespace dist

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "autograd/copy.h"
+#include "autograd/cuda.h"
 
 namespace nn {
 
@@ -113,6 +114,24 @@ Metadata Module::load(const std::string& path, bool strict) {
     throw ag::Error(path + ": " + e.what());
   }
   return f.metadata;
+}
+
+void Module::to(ag::Device d) {
+  if (d == ag::Device::cuda) {
+    AG_CHECK(ag::cuda::built(), "Module::to(cuda): this build has no CUDA backend (configure "
+                                "with -DLATENTASR_CUDA=ON where nvcc is installed)");
+    AG_CHECK(ag::cuda::available(), "Module::to(cuda): no CUDA device answers "
+                                    "(cudaGetDeviceCount found none)");
+  }
+  for (auto& [name, t] : state_dict()) {
+    if (t.device() == d) continue;
+    try {
+      t.set_data(ag::to_device(t, d));
+    } catch (const ag::Error& e) {
+      throw ag::Error("Module::to(" + std::string(ag::device_name(d)) + "): moving '" + name +
+                      "': " + e.what());
+    }
+  }
 }
 
 void Module::train(bool on) {

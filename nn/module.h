@@ -38,6 +38,12 @@ class Module {
   // Loads a safetensors file written by save(); returns its metadata.
   Metadata load(const std::string& path, bool strict = true);
 
+  // Moves every parameter and buffer to `d` in place (Tensor::set_data), so the handles
+  // layers hold and an optimizer built before the move see the moved data; gradients are
+  // dropped. A no-op for tensors already on `d`. A CUDA move without a GPU (or in a build
+  // without the CUDA backend) throws, naming CUDA.
+  void to(ag::Device d);
+
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }

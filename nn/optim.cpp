@@ -27,7 +27,10 @@ Tensor& Optimizer::slot(const std::string& slot_name, size_t i) {
     slots_.emplace_back(params_.size());
   }
   Tensor& t = slots_[s][i];
-  if (!t.defined()) t = ag::zeros(params_[i].second.shape(), ag::DType::f32, params_[i].second.device());
+  const Tensor& p = params_[i].second;
+  if (!t.defined()) t = ag::zeros(p.shape(), ag::DType::f32, p.device());
+  // State follows its parameter (a model moved by Module::to after some steps).
+  if (t.device() != p.device()) t = ag::to_device(t, p.device());
   return t;
 }
 
@@ -57,9 +60,19 @@ void Optimizer::load_state(const NamedTensors& state) {
     Tensor& dst = slot(key.substr(0, dot), it->second);
     AG_CHECK(dst.shape() == t.shape(), "optimizer state: '", key, "' has shape ",
              ag::shape_str(t.shape()), ", the parameter ", ag::shape_str(dst.shape()));
-    ag::copy_(dst, t);
+    ag::copy_(dst, t);  // a CPU checkpoint into state on the parameter's device
   }
 }
+
+namespace {
+// The gradient an update reads: on its parameter's device (kernels take raw pointers).
+Tensor grad_of(const std::string& name, const Tensor& p) {
+  Tensor g = p.grad();
+  AG_CHECK(!g.defined() || g.device() == p.device(), "optimizer: gradient of '", name, "' is on ",
+           ag::device_name(g.device()), ", the parameter on ", ag::device_name(p.device()));
+  return g;
+}
+}  // namespace
 
 SGD::SGD(NamedTensors params, float lr, float momentum, float weight_decay, bool nesterov)
     : Optimizer(std::move(params), lr), momentum(momentum), weight_decay(weight_decay), nesterov(nesterov) {}
@@ -68,7 +81,7 @@ void SGD::step() {
   ++steps_;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i].second;
-    Tensor g = p.grad();
+    Tensor g = grad_of(params_[i].first, p);
     if (!g.defined()) continue;
     float* buf = momentum != 0 ? slot("momentum_buffer", i).data() : nullptr;
     ag::kernels::SgdParams s{lr, momentum, weight_decay, nesterov};
@@ -91,7 +104,7 @@ void Adam::step() {
                             1.0f - std::pow(beta2, static_cast<float>(steps_))};
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i].second;
-    Tensor g = p.grad();
+    Tensor g = grad_of(params_[i].first, p);
     if (!g.defined()) continue;
     Tensor& m = slot("exp_avg", i);
     Tensor& v = slot("exp_avg_sq", i);

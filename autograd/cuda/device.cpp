@@ -39,7 +39,16 @@ int device_count() {
   return count;
 }
 
+bool built() { return true; }
+
 bool available() { return device_count() > 0; }
+
+void set_device(int index) {
+  const int n = device_count();
+  AG_CHECK(index >= 0 && index < n, "cuda: device ", index, " requested, ", n,
+           " CUDA device(s) answer");
+  AG_CUDA_CHECK(cudaSetDevice(index));
+}
 
 int current_device() {
   int d = 0;
@@ -57,6 +66,8 @@ cudaStream_t stream() {
 }
 
 void synchronize() { AG_CUDA_CHECK(cudaStreamSynchronize(stream())); }
+
+void* stream_handle() { return stream(); }
 
 void set_allow_tf32(bool allow) { tf32 = allow; }
 bool allow_tf32() { return tf32; }

@@ -180,6 +180,7 @@ BOOST_AUTO_TEST_CASE(to_yaml_round_trips_every_key) {
   c.model.attention.dropout = 0.3f;
   c.model.causal = true;
   c.model.activation_checkpointing = true;
+  c.model.conv_norm = "layer_norm";
   c.model.attention.type = "gqa";
   c.model.attention.latent_dim = 48;
   c.model.latent_dims = {40, 48, 56};
@@ -189,7 +190,7 @@ BOOST_AUTO_TEST_CASE(to_yaml_round_trips_every_key) {
             {false, 1, 13, 3, 0.1f, 0}, false, "keep"};
   c.optim = {"sgd", 3.7e-4f, {0.85f, 0.97f}, 1e-9f, 0.01f, 0.5f, true, 1.5f};
   c.schedule = {"cosine", 123, 4567, 1.25e-5f};
-  c.train = {9, 100000, 2, 500, 10, 5, 3, "frame", "cuda", 2, true, true, 8, 4, 1, 12.5f};
+  c.train = {9, 100000, 2, 500, 10, 5, 3, "frame", "cuda", "nccl", 2, true, true, 8, 4, 1, 12.5f};
   asr::sync_attention(c.model);
 
   // Every key differs from its default, so a key the writer or reader drops shows up.
@@ -308,6 +309,10 @@ BOOST_AUTO_TEST_CASE(inconsistent_values_name_file_key_and_line) {
   expect_bad_file("left.yaml", "model:\n  causal: true\ntrain:\n  dynamic_left_chunk: true\n",
                   {"'train.dynamic_left_chunk' needs train.dynamic_chunk: true"});
   expect_bad_file("device.yaml", "train:\n  device: tpu\n", {"'train.device' must be one of cpu, cuda"});
+  expect_bad_file("all_reduce.yaml", "train:\n  all_reduce: gloo\n",
+                  {"'train.all_reduce' must be one of auto, mpi, nccl"});
+  expect_bad_file("nccl.yaml", "train:\n  all_reduce: nccl\n",
+                  {"'train.all_reduce' nccl needs train.device: cuda", "(line 2)"});
   expect_bad_file("seed.yaml", "seed: -1\n", {"'seed' must be at least 0, got -1 (line 1)"});
 }
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "autograd/cuda.h"
 #include "common/gradcheck.h"
 #include "nn/linear.h"
 #include "nn/module.h"
@@ -151,4 +152,51 @@ BOOST_AUTO_TEST_CASE(corrupt_files_fail_clearly) {
   }
   check_error([&] { nn::load_safetensors(path); }, "tensor 'w' of shape [4] has 8 bytes, expected 16");
   std::remove(path.c_str());
+}
+
+BOOST_AUTO_TEST_CASE(set_data_rebinds_every_handle) {
+  Net net;
+  Tensor handle = net.scale;  // as a layer or an optimizer holds it
+  net.scale.set_grad(ones({1}));
+  Tensor fresh = full({1}, 3.0f);
+  net.named_parameters()[0].second.set_data(fresh);
+  BOOST_CHECK_EQUAL(handle.item(), 3.0f);
+  BOOST_CHECK(handle.raw() == fresh.raw());
+  BOOST_CHECK(handle.requires_grad() && handle.is_leaf());
+  BOOST_CHECK(!handle.grad().defined());
+  check_error([&] { handle.set_data(zeros({2})); }, "set_data: source [2] float32 for tensor [1]");
+  check_error([&] { handle.set_data(zeros({1}, DType::i64)); }, "int64");
+}
+
+BOOST_AUTO_TEST_CASE(to_cpu_is_a_no_op_and_handles_alias) {
+  Net net;
+  std::vector<const void*> before;
+  std::vector<std::vector<float>> values;
+  for (auto& [n, t] : net.state_dict()) {
+    before.push_back(t.raw());
+    values.push_back(t.to_vector());
+  }
+  net.to(Device::cpu);
+  auto after = net.state_dict();
+  for (size_t i = 0; i < after.size(); ++i) {
+    BOOST_CHECK(after[i].second.raw() == before[i]);
+    BOOST_CHECK(after[i].second.to_vector() == values[i]);
+    BOOST_CHECK(after[i].second.device() == Device::cpu);
+  }
+  BOOST_CHECK(net.scale.same(after[0].second));
+  BOOST_CHECK(net.layers->operator[](1).proj->weight.same(net.named_parameters()[5].second));
+}
+
+// Without a GPU, a CUDA move fails before touching anything and names CUDA.
+boost::test_tools::assertion_result no_cuda(boost::unit_test::test_unit_id) {
+  boost::test_tools::assertion_result r(!cuda::available());
+  r.message() << "a CUDA device is present";
+  return r;
+}
+
+BOOST_AUTO_TEST_CASE(to_cuda_without_a_gpu_throws, *boost::unit_test::precondition(no_cuda)) {
+  Net net;
+  check_error([&] { net.to(Device::cuda); }, "Module::to(cuda)");
+  check_error([&] { net.to(Device::cuda); }, cuda::built() ? "no CUDA device" : "no CUDA backend");
+  for (auto& [n, t] : net.state_dict()) BOOST_CHECK(t.device() == Device::cpu);
 }

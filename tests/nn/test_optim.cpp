@@ -121,3 +121,20 @@ BOOST_AUTO_TEST_CASE(state_round_trip_resumes_exactly) {
   check_error([&] { c.load_state(bad); }, "'exp_avg.nothere' names no parameter");
   check_error([&] { nn::Adam(straight, -1.0f); }, "negative learning rate");
 }
+
+// An optimizer made before Module::to (which rebinds parameters with set_data) updates the
+// rebound storage, and its state lives on the parameter's device.
+BOOST_AUTO_TEST_CASE(optimizer_follows_rebound_parameters) {
+  auto ps = one_param({1, 2});
+  Tensor handle = ps[0].second;
+  nn::SGD opt(ps, 0.5f, 0.9f);
+  set_grad(ps, {1, 1});
+  opt.step();  // creates the momentum buffer
+  handle.set_data(from_vector({10, 20}, {2}));
+  BOOST_CHECK(!handle.grad().defined());
+  set_grad(ps, {2, 0});
+  opt.step();  // buf = 0.9 * 1 + g
+  check_values(handle, {10 - 0.5f * 2.9f, 20 - 0.5f * 0.9f}, 1e-6f);
+  for (auto& [name, t] : opt.state())
+    BOOST_CHECK_MESSAGE(t.device() == handle.device(), name << " left the parameter's device");
+}
