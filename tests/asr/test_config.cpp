@@ -99,6 +99,19 @@ BOOST_AUTO_TEST_CASE(every_shipped_config_loads) {
   BOOST_TEST(names == expected, boost::test_tools::per_element());
 }
 
+// The AN4 recipes load and validate; the streaming one trains a streaming model.
+BOOST_AUTO_TEST_CASE(every_an4_recipe_loads) {
+  for (std::string name : {"demo", "finetune", "long", "stream"}) {
+    BOOST_TEST_CONTEXT("recipes/an4/" << name << ".yaml") {
+      Config c = asr::load_config((kSource / "recipes" / "an4" / (name + ".yaml")).string());
+      BOOST_TEST(c.model.d_model == 128);
+      BOOST_TEST(c.model.causal == (name == "stream"));
+      BOOST_TEST(c.train.dynamic_chunk == (name == "stream"));
+      BOOST_TEST(c.model.conv_norm == (name == "stream" ? "layer_norm" : "batch_norm"));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(defaults_are_the_espnet_librispeech100_conformer) {
   Config c;
   BOOST_CHECK_NO_THROW(asr::validate(c));
