@@ -16,13 +16,15 @@ void copy_(const Tensor& dst, const Tensor& src) {
   AG_CHECK(dst.shape() == src.shape() && dst.dtype() == src.dtype(), "copy_: destination ",
            shape_str(dst.shape()), " ", dtype_name(dst.dtype()), ", source ",
            shape_str(src.shape()), " ", dtype_name(src.dtype()));
-  size_t bytes = src.numel() * dtype_size(src.dtype());
-  if (dst.device() == src.device()) {
-    kernels::memcpy[dst.device()](dst.raw(), src.raw(), bytes);
-  } else {
-    Device gpu = dst.device() == Device::cpu ? src.device() : dst.device();
-    kernels::transfer[gpu](dst.raw(), dst.device(), src.raw(), src.device(), bytes);
-  }
+  copy_bytes(dst.raw(), dst.device(), src.raw(), src.device(),
+             src.numel() * dtype_size(src.dtype()));
+}
+
+void copy_bytes(void* dst, Device to, const void* src, Device from, size_t bytes) {
+  if (to == from)
+    kernels::memcpy[to](dst, src, bytes);
+  else
+    kernels::transfer[to == Device::cpu ? from : to](dst, to, src, from, bytes);
 }
 
 Tensor to_device(const Tensor& t, Device d) {

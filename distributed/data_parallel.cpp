@@ -34,15 +34,6 @@ struct Bucket {
   std::unique_ptr<Request> request;
 };
 
-// bytes from src (on `from`) to dst (on `to`), queued on the device's stream where both
-// are on one GPU; a copy between host and GPU waits for it.
-void copy_bytes(void* dst, ag::Device to, const void* src, ag::Device from, size_t bytes) {
-  if (to == from)
-    ag::kernels::memcpy[to](dst, src, bytes);
-  else
-    ag::kernels::transfer[to == ag::Device::cpu ? from : to](dst, to, src, from, bytes);
-}
-
 float* at(const Bucket& b, size_t offset) { return b.flat.data() + offset; }
 
 // Copies the parameter's gradient (zeros when it has none) into its bucket.
@@ -51,7 +42,7 @@ void fill(Slot& s, Bucket& b) {
   const size_t bytes = static_cast<size_t>(s.param.numel()) * sizeof(float);
   ag::Tensor g = s.param.grad();
   if (g.defined())
-    copy_bytes(dst, b.flat.device(), g.data(), g.device(), bytes);
+    ag::copy_bytes(dst, b.flat.device(), g.data(), g.device(), bytes);
   else
     ag::kernels::memset_zero[b.flat.device()](dst, bytes);
   s.filled = true;
@@ -197,7 +188,7 @@ void DataParallel::finish() {
   for (Slot& s : st.slots) {
     const Bucket& b = st.buckets[s.bucket];
     ag::Tensor g = ag::empty(s.param.shape(), ag::DType::f32, s.param.device());
-    copy_bytes(g.data(), g.device(), at(b, s.offset), b.flat.device(),
+    ag::copy_bytes(g.data(), g.device(), at(b, s.offset), b.flat.device(),
                static_cast<size_t>(g.numel()) * sizeof(float));
     s.param.set_grad(g);
   }
