@@ -23,6 +23,7 @@
 #include "autograd/cuda.h"
 #include "autograd/ops.h"
 #include "nn/optim.h"
+#include "nn/subsampling.h"
 #include "timer.h"
 
 namespace {
@@ -54,7 +55,7 @@ nn::EncoderConfig conformer(const Options& o) {
 // target is feasible), label i = 1 + (31 b + 17 i) mod (vocab - 1). The PyTorch side makes
 // the same.
 std::vector<std::vector<int64_t>> fixed_targets(int64_t batch, int64_t vocab, int64_t frames) {
-  const int64_t t_out = ((frames - 1) / 2 - 1) / 2;
+  const int64_t t_out = nn::Conv2dSubsampling::output_length(frames);
   std::vector<std::vector<int64_t>> targets(batch);
   for (int64_t b = 0; b < batch; ++b) {
     const int64_t n = std::min<int64_t>(10 + (7 * b) % 21, std::max<int64_t>(1, t_out / 2));

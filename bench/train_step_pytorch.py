@@ -27,6 +27,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import nn_reference as ref  # noqa: E402
 
 
+def subsampled(frames):
+    """Encoder frames after the two stride-2 convolutions (ints or tensors)."""
+    return ((frames - 1) // 2 - 1) // 2
+
+
 class ConformerCtc(nn.Module):
     """nn_reference's Encoder with its tensors made on the input's device, plus a CTC head."""
 
@@ -44,7 +49,7 @@ class ConformerCtc(nn.Module):
         t = x.shape[1]
         if self.pos_emb is None or self.pos_emb.shape[1] != 2 * t - 1:
             self.pos_emb = ref.sinusoids(list(range(t - 1, -t, -1)), ref.D).to(feats.device)
-        out_lengths = ((lengths - 1) // 2 - 1) // 2
+        out_lengths = subsampled(lengths)
         valid = (torch.arange(t, device=feats.device)[None, :] < out_lengths[:, None]).unsqueeze(1)
         for layer in self.layers:
             x = layer(x, valid, ~valid, self.pos_emb)
@@ -53,7 +58,7 @@ class ConformerCtc(nn.Module):
 
 def fixed_targets(batch, vocab, frames):
     """bench_train_step.cpp's labels: min(10 + 7b mod 21, max(1, T'/2)) per utterance."""
-    t_out = ((frames - 1) // 2 - 1) // 2
+    t_out = subsampled(frames)
     targets = []
     for b in range(batch):
         n = min(10 + (7 * b) % 21, max(1, t_out // 2))
