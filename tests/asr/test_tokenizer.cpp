@@ -13,20 +13,17 @@
 #include <thread>
 
 #include "asr/tokenizer.h"
+#include "common/an4.h"
 
 namespace fs = std::filesystem;
 using asr::TokenizerError;
 
 namespace {
 
-const fs::path kAn4 = (fs::path(LATENTASR_SOURCE_DIR) / ".." / "shared" / "data" / "an4").lexically_normal();
-
 // Transcripts of an AN4 split, read from its <speaker>-<chapter>.trans.txt files
 // (lines "<id> <TEXT>"), in sorted file order.
 std::vector<std::string> an4_texts(const std::string& split) {
-  fs::path root = kAn4 / split;
-  BOOST_REQUIRE_MESSAGE(fs::is_directory(root), "AN4 data not found at " << root.string()
-                                                    << " (expected beside the repository)");
+  fs::path root = testing::an4_dir() / split;
   std::vector<fs::path> files;
   for (const auto& e : fs::recursive_directory_iterator(root))
     if (e.path().string().ends_with(".trans.txt")) files.push_back(e.path());

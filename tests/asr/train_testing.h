@@ -9,14 +9,9 @@
 
 #include "asr/manifest.h"
 #include "asr/prepare.h"
+#include "common/an4.h"
 
 namespace testing {
-
-inline std::string an4_dir() {
-  std::string dir = std::string(LATENTASR_SOURCE_DIR) + "/../shared/data/an4";
-  BOOST_REQUIRE_MESSAGE(std::filesystem::exists(dir + "/train"), "AN4 not found at " << dir);
-  return dir;
-}
 
 // Prepares AN4 into <tmp>/<name>/data once per process, keeps the first `train_utts` training
 // and `dev_utts` dev utterances (dev = train's when same_dev). Returns the data folder.
@@ -26,7 +21,7 @@ inline std::string small_an4(const std::string& name, size_t train_utts, size_t 
   fs::path root = fs::temp_directory_path() / ("latentasr_" + name + "_" + std::to_string(getpid()));
   fs::remove_all(root);
   asr::PrepareOptions o;
-  o.corpus = an4_dir();
+  o.corpus = an4_dir().string();
   o.layout = "librispeech";
   o.out = (root / "data").string();
   asr::prepare_data_folder(o);
