@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "asr/audio.h"
-#include "asr/fbank.h"
-#include "asr/npy.h"
+#include "asr/data/audio.h"
+#include "asr/data/fbank.h"
+#include "asr/data/npy.h"
 #include "timer.h"
 
 namespace {

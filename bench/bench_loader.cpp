@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <string>
 
-#include "asr/loader.h"
-#include "asr/manifest.h"
-#include "asr/prepare.h"
+#include "asr/data/loader.h"
+#include "asr/data/manifest.h"
+#include "asr/data/prepare.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {

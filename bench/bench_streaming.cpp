@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "autograd/ops.h"
+#include "common/encoder_testing.h"
 #include "nn/encoder.h"
 
 namespace {
@@ -22,12 +23,10 @@ namespace {
 constexpr int64_t kInput = 6000, kChunk = 16, kProbeFrames = 1000, kRounds = 3;
 constexpr double kAudioSeconds = kInput * 0.01;
 
-struct Variant {
-  std::string name, type;
-  int64_t latent = 0, kv_heads = 0;
-};
+using testing::AttentionVariant;
 
-nn::EncoderConfig demo_config(const Variant& v) {
+// The AN4 demo's encoder (recipes/an4/demo.yaml), causal, with attention v.
+nn::EncoderConfig demo_config(const AttentionVariant& v) {
   nn::EncoderConfig c;
   c.input_dim = 80;
   c.d_model = 128;
@@ -35,10 +34,8 @@ nn::EncoderConfig demo_config(const Variant& v) {
   c.ffn_dim = 512;
   c.conv_kernel = 15;
   c.causal = true;
-  c.attention.type = v.type;
   c.attention.num_heads = 4;
-  c.attention.latent_dim = v.latent;
-  c.attention.num_kv_heads = v.kv_heads;
+  testing::set_attention(c, v);
   return c;
 }
 
@@ -72,7 +69,7 @@ double cache_mb_at_1000(nn::Encoder& enc, const ag::Tensor& feats) {
 
 // One variant's encoder and its fastest runs so far.
 struct Entry {
-  Variant variant;
+  AttentionVariant variant;
   std::unique_ptr<nn::Encoder> encoder;
   Run all{1e9, 0}, left{1e9, 0};
 };
@@ -91,14 +88,14 @@ std::string ratios(const Run& r, const Run& base) {
 }  // namespace
 
 int main() {
-  const std::vector<Variant> variants = {
+  const std::vector<AttentionVariant> variants = {
       {"mha", "mha"},         {"mla L128", "mla", 128}, {"mla L64", "mla", 64},
       {"mla L32", "mla", 32}, {"mla_simple L64", "mla_simple", 64},
       {"gqa kv1", "gqa", 0, 1}, {"linear", "linear"}};
   ag::manual_seed(1);
   const ag::Tensor feats = ag::normal({1, kInput, 80});
   std::vector<Entry> entries;
-  for (const Variant& v : variants) {
+  for (const AttentionVariant& v : variants) {
     entries.push_back({v, std::make_unique<nn::Encoder>(demo_config(v))});
     entries.back().encoder->eval();
     stream(*entries.back().encoder, ag::narrow(feats, 1, 0, 4 * 2 * kChunk + 3), -1);  // warm-up

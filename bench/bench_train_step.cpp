@@ -18,8 +18,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "asr/ctc_model.h"
-#include "asr/device.h"
+#include "asr/model/ctc_model.h"
+#include "asr/model/device.h"
 #include "autograd/cuda.h"
 #include "autograd/ops.h"
 #include "nn/optim.h"

@@ -4,7 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "asr/convert_tool.h"
+#include "asr/convert/convert_tool.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Converts an MHA checkpoint to latent (MLA) or grouped-query (GQA) attention."};

@@ -5,7 +5,7 @@
 #include <iomanip>
 #include <iostream>
 
-#include "asr/eval_tool.h"
+#include "asr/eval/eval_tool.h"
 
 namespace {
 void print_streaming(const nlohmann::json& s) {

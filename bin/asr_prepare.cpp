@@ -5,7 +5,7 @@
 #include <exception>
 #include <stdexcept>
 
-#include "asr/prepare.h"
+#include "asr/data/prepare.h"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "asr/trainer.h"
+#include "asr/train/trainer.h"
 #include "distributed/launch.h"
 
 int main(int argc, char** argv) {

@@ -7,7 +7,6 @@
 
 namespace nn {
 namespace {
-std::shared_ptr<LayerNorm> espnet_norm(int64_t d) { return std::make_shared<LayerNorm>(d, 1e-12f); }
 
 // Attention pooling over time: x [B, T, d] -> [B, d], weights softmax over real frames of
 // proj(x) / sqrt(d) (ESPnet fills padded scores with the lowest float, then zeroes them).
@@ -32,9 +31,9 @@ BranchformerBlock::BranchformerBlock(const EncoderConfig& c, std::shared_ptr<Att
   attn = register_module("attn", std::move(attention));
   cgmlp = register_module("cgmlp", std::make_shared<ConvolutionalGatingMLP>(
                                        d, c.cgmlp_dim, c.conv_kernel, c.dropout, c.causal));
-  norm_mha = register_module("norm_mha", espnet_norm(d));
-  norm_mlp = register_module("norm_mlp", espnet_norm(d));
-  norm_final = register_module("norm_final", espnet_norm(d));
+  norm_mha = register_module("norm_mha", espnet_layer_norm(d));
+  norm_mlp = register_module("norm_mlp", espnet_layer_norm(d));
+  norm_final = register_module("norm_final", espnet_layer_norm(d));
   if (learned_ave) {
     pooling_proj1 = register_module("pooling_proj1", std::make_shared<Linear>(d, 1));
     pooling_proj2 = register_module("pooling_proj2", std::make_shared<Linear>(d, 1));

@@ -8,7 +8,7 @@ ConvolutionalSpatialGatingUnit::ConvolutionalSpatialGatingUnit(int64_t channels,
                                                                bool causal) {
   AG_CHECK(causal || kernel % 2 == 1, "ConvolutionalSpatialGatingUnit: kernel ", kernel,
            " must be odd for centred ('same') padding");
-  norm = register_module("norm", std::make_shared<LayerNorm>(channels, 1e-12f));
+  norm = register_module("norm", espnet_layer_norm(channels));
   Conv1dOptions depthwise{causal ? 0 : (kernel - 1) / 2, channels, causal};
   conv = register_module("conv", std::make_shared<Conv1d>(channels, channels, kernel, depthwise));
   ag::NoGradGuard no_grad;

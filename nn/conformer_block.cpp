@@ -3,10 +3,6 @@
 #include "autograd/ops.h"
 
 namespace nn {
-namespace {
-std::shared_ptr<LayerNorm> espnet_norm(int64_t d) { return std::make_shared<LayerNorm>(d, 1e-12f); }
-}  // namespace
-
 ConformerBlock::ConformerBlock(const EncoderConfig& c, std::shared_ptr<Attention> attention)
     : dropout(c.dropout) {
   AG_CHECK(attention != nullptr, "ConformerBlock: no attention module");
@@ -17,11 +13,11 @@ ConformerBlock::ConformerBlock(const EncoderConfig& c, std::shared_ptr<Attention
   feed_forward_macaron =
       register_module("feed_forward_macaron", std::make_shared<FeedForward>(d, c.ffn_dim, c.dropout));
   conv_module = register_module("conv_module", std::make_shared<ConvolutionModule>(d, c.conv_kernel, c.causal, c.conv_norm));
-  norm_ff = register_module("norm_ff", espnet_norm(d));
-  norm_mha = register_module("norm_mha", espnet_norm(d));
-  norm_ff_macaron = register_module("norm_ff_macaron", espnet_norm(d));
-  norm_conv = register_module("norm_conv", espnet_norm(d));
-  norm_final = register_module("norm_final", espnet_norm(d));
+  norm_ff = register_module("norm_ff", espnet_layer_norm(d));
+  norm_mha = register_module("norm_mha", espnet_layer_norm(d));
+  norm_ff_macaron = register_module("norm_ff_macaron", espnet_layer_norm(d));
+  norm_conv = register_module("norm_conv", espnet_layer_norm(d));
+  norm_final = register_module("norm_final", espnet_layer_norm(d));
 }
 
 Tensor ConformerBlock::forward(const Tensor& x, const Tensor& att_mask, const Tensor& pad_mask,

@@ -60,7 +60,7 @@ Encoder::Encoder(const EncoderConfig& config) : config_(config) {
     else
       layers->push_back(std::make_shared<BranchformerBlock>(config, make_attention(attention)));
   }
-  after_norm = register_module("after_norm", std::make_shared<LayerNorm>(d, 1e-12f));
+  after_norm = register_module("after_norm", espnet_layer_norm(d));
 }
 
 EncoderOutput Encoder::forward(const Tensor& feats, const std::vector<int64_t>& lengths,
@@ -117,6 +117,11 @@ int64_t Encoder::cache_floats_fixed() const {
   int64_t n = 0;
   for (const auto& block : *layers) n += block->attention().cache_floats_fixed();
   return n;
+}
+
+int64_t Encoder::cache_bytes_formula(int64_t history_frames) const {
+  return static_cast<int64_t>(sizeof(float)) *
+         (cache_floats_per_frame() * history_frames + cache_floats_fixed());
 }
 
 }  // namespace nn

@@ -78,6 +78,8 @@ class Encoder : public Module {
   // and those it holds whatever the history length (linear attention's states).
   int64_t cache_floats_per_frame() const;
   int64_t cache_floats_fixed() const;
+  // The float32 attention-cache bytes those give after `history_frames` frames of history.
+  int64_t cache_bytes_formula(int64_t history_frames) const;
 
   const EncoderConfig& config() const { return config_; }
 

@@ -1,5 +1,6 @@
 // LayerNorm over the last dim and BatchNorm1d over channels (dim 1), as PyTorch.
 #pragma once
+#include <memory>
 #include "module.h"
 
 namespace nn {
@@ -13,6 +14,13 @@ class LayerNorm : public Module {
   Tensor weight, bias;  // [dim], ones and zeros at start
   float eps;
 };
+
+// ESPnet's LayerNorm: eps 1e-12 (its encoders' and blocks' norms), so that a state dict and
+// its outputs carry over one-to-one.
+inline constexpr float kEspnetLayerNormEps = 1e-12f;
+inline std::shared_ptr<LayerNorm> espnet_layer_norm(int64_t dim) {
+  return std::make_shared<LayerNorm>(dim, kEspnetLayerNormEps);
+}
 
 class BatchNorm1d : public Module {
  public:

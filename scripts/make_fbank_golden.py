@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes tests/data/fbank/fbank_golden.safetensors: torchaudio's Kaldi-compatible fbank
 (torchaudio.compliance.kaldi.fbank(waveform * 32768, num_mel_bins=80, dither=0)) of short
-segments of real AN4 speech. tests/asr/test_fbank.cpp reads it and compares asr::Fbank
+segments of real AN4 speech. tests/asr/data/test_fbank.cpp reads it and compares asr::Fbank
 within 1e-3. Run with /usr/bin/python3 (Debian's torch and torchaudio); not part of CI.
 
 Each case is one tensor `fbank.<i>` [frames, 80]; `__metadata__["cases"]` is a JSON list of

@@ -9,9 +9,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "asr/checkpoint.h"
-#include "asr/prepare.h"
-#include "asr/trainer.h"
+#include "asr/model/checkpoint.h"
+#include "asr/data/prepare.h"
+#include "asr/train/trainer.h"
 #include "common/an4.h"
 
 namespace fs = std::filesystem;

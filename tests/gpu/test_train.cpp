@@ -10,8 +10,8 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "asr/ctc_model.h"
-#include "asr/device.h"
+#include "asr/model/ctc_model.h"
+#include "asr/model/device.h"
 #include "compare.h"
 #include "nn/optim.h"
 

@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "autograd/allocator.h"
+#include "common/encoder_testing.h"
 #include "common/gradcheck.h"
 #include "layers_testing.h"
 #include "nn/encoder.h"
@@ -13,32 +14,16 @@ using testing::check_error;
 using testing::max_abs_diff;
 
 namespace {
-const int64_t F = 9, d = 8;
-
-nn::EncoderConfig small_config(const std::string& type, bool relative = true) {
-  nn::EncoderConfig c;
-  c.type = type;
-  c.input_dim = F;
-  c.d_model = d;
-  c.num_layers = 2;
-  c.ffn_dim = 12;
-  c.conv_kernel = 3;
-  c.cgmlp_dim = 10;
-  c.dropout = 0.0f;
-  c.positional_dropout = 0.0f;
-  c.positional_encoding = relative ? "relative" : "absolute";
-  c.attention.num_heads = 2;
-  c.attention.dropout = 0.0f;
-  return c;
-}
+using testing::tiny_encoder_config;
+const int64_t F = tiny_encoder_config().input_dim, d = tiny_encoder_config().d_model;
 
 std::vector<std::pair<std::string, nn::EncoderConfig>> variants() {
   std::vector<std::pair<std::string, nn::EncoderConfig>> out;
   for (bool rel : {true, false}) {
     const std::string pe = rel ? " relative" : " absolute";
-    out.emplace_back("conformer" + pe, small_config("conformer", rel));
-    out.emplace_back("branchformer" + pe, small_config("branchformer", rel));
-    nn::EncoderConfig ave = small_config("branchformer", rel);
+    out.emplace_back("conformer" + pe, tiny_encoder_config("conformer", rel));
+    out.emplace_back("branchformer" + pe, tiny_encoder_config("branchformer", rel));
+    nn::EncoderConfig ave = tiny_encoder_config("branchformer", rel);
     ave.merge = "learned_ave";
     out.emplace_back("branchformer learned_ave" + pe, ave);
   }
@@ -60,7 +45,7 @@ Tensor item(const Tensor& x, int64_t b, int64_t T) { return narrow(narrow(x, 0, 
 
 BOOST_AUTO_TEST_CASE(shapes_lengths_and_parameter_counts) {
   manual_seed(30);
-  nn::EncoderConfig c = small_config("conformer");
+  nn::EncoderConfig c = tiny_encoder_config("conformer");
   nn::Encoder enc(c);
   const int64_t Fp = ((F - 1) / 2 - 1) / 2;
   const int64_t embed = (9 * d + d) + (9 * d * d + d) + (d * Fp * d + d);
@@ -91,7 +76,7 @@ BOOST_AUTO_TEST_CASE(cache_floats_per_attention_type) {
       {"mha", 2 * d}, {"gqa", 2 * d / 2}, {"mla", 5}, {"mla_simple", 5}, {"linear", 0}};
   for (auto& [type, floats] : per_frame) {
     BOOST_TEST_CONTEXT(type) {
-      nn::EncoderConfig c = small_config("conformer");
+      nn::EncoderConfig c = tiny_encoder_config("conformer");
       c.num_layers = 3;
       c.attention.type = type;
       c.attention.num_kv_heads = type == "gqa" ? 1 : 0;
@@ -106,7 +91,7 @@ BOOST_AUTO_TEST_CASE(cache_floats_per_attention_type) {
 }
 
 BOOST_AUTO_TEST_CASE(branchformer_parameter_count) {
-  nn::EncoderConfig c = small_config("branchformer", false);
+  nn::EncoderConfig c = tiny_encoder_config("branchformer", false);
   nn::Encoder enc(c);
   const int64_t Fp = ((F - 1) / 2 - 1) / 2, h = 5;
   const int64_t embed = (9 * d + d) + (9 * d * d + d) + (d * Fp * d + d);
@@ -117,19 +102,19 @@ BOOST_AUTO_TEST_CASE(branchformer_parameter_count) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_inputs_and_configs_are_refused) {
-  nn::Encoder enc(small_config("conformer"));
+  nn::Encoder enc(tiny_encoder_config("conformer"));
   check_error([&] { enc.forward(normal({2, 12, F}), {12, 6}); }, "utterance 1 has 6 frames");
   check_error([&] { enc.forward(normal({2, 6, F}), {6, 6}); }, "at least 7");
   check_error([&] { enc.forward(normal({2, 12, F}), {12, 13}); }, "utterance 1 has 13");
   check_error([&] { enc.forward(normal({2, 12, F}), {12}); }, "1 lengths for a batch of 2");
   check_error([&] { enc.forward(normal({2, 12, F + 1}), {12, 12}); }, "features");
   check_error([&] { enc.forward(normal({2, 12, F}), {12, 12}, -1); }, "chunk_size");
-  nn::EncoderConfig ave = small_config("branchformer");
+  nn::EncoderConfig ave = tiny_encoder_config("branchformer");
   ave.merge = "learned_ave";
   nn::Encoder pooled(ave);
   check_error([&] { pooled.forward(normal({2, 12, F}), {12, 12}, 2); }, "learned_ave");
   auto refused = [](auto edit, const std::string& fragment) {
-    nn::EncoderConfig c = small_config("conformer");
+    nn::EncoderConfig c = tiny_encoder_config("conformer");
     edit(c);
     check_error([&] { nn::Encoder e(c); }, fragment);
   };
@@ -143,7 +128,7 @@ BOOST_AUTO_TEST_CASE(bad_inputs_and_configs_are_refused) {
   refused([](auto& c) { c.input_dim = 5; }, "input_dim 5");
   refused([](auto& c) { c.attention.num_heads = 3; }, "num_heads 3");
   refused([](auto& c) { c.attention.type = "rnn"; }, "'rnn'");
-  nn::EncoderConfig even_causal = small_config("conformer");
+  nn::EncoderConfig even_causal = tiny_encoder_config("conformer");
   even_causal.conv_kernel = 4;
   even_causal.causal = true;
   nn::Encoder ok(even_causal);
@@ -262,7 +247,7 @@ BOOST_AUTO_TEST_CASE(checkpointing_gives_the_same_step) {
 }
 
 BOOST_AUTO_TEST_CASE(checkpointing_lowers_peak_memory) {
-  nn::EncoderConfig c = small_config("conformer");
+  nn::EncoderConfig c = tiny_encoder_config("conformer");
   c.num_layers = 6;
   c.d_model = 32;
   c.ffn_dim = 128;

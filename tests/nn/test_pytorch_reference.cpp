@@ -4,6 +4,7 @@
 // every parameter and buffer name and shape maps one-to-one; the outputs check the numbers.
 #include <boost/test/unit_test.hpp>
 
+#include "common/encoder_testing.h"
 #include "common/gradcheck.h"
 #include "nn/encoder.h"
 
@@ -31,20 +32,9 @@ Reference load_reference(const std::string& name) {
 
 // The sizes scripts/nn_reference.py uses.
 nn::EncoderConfig config_of(const nn::Metadata& meta) {
-  nn::EncoderConfig c;
-  c.type = meta.at("type");
-  c.positional_encoding = meta.at("positional_encoding");
+  nn::EncoderConfig c = testing::tiny_encoder_config(meta.at("type"),
+                                                     meta.at("positional_encoding") == "relative");
   c.merge = meta.at("merge");
-  c.input_dim = 9;
-  c.d_model = 8;
-  c.num_layers = 2;
-  c.ffn_dim = 12;
-  c.conv_kernel = 3;
-  c.cgmlp_dim = 10;
-  c.dropout = c.positional_dropout = 0.0f;
-  c.attention.type = "mha";
-  c.attention.num_heads = 2;
-  c.attention.dropout = 0.0f;
   c.causal = meta.count("causal") > 0;
   return c;
 }

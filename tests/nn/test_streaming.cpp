@@ -3,6 +3,7 @@
 // kinds of positions; the caches hold exactly the bytes the formula says.
 #include <boost/test/unit_test.hpp>
 
+#include "common/encoder_testing.h"
 #include "common/gradcheck.h"
 #include "layers_testing.h"
 #include "nn/encoder.h"
@@ -14,40 +15,20 @@ using testing::check_error;
 using testing::max_abs_diff;
 
 namespace {
-const int64_t F = 9, d = 8, kernel = 3, cgmlp_dim = 10, latent = 5;
+using testing::AttentionVariant;
+const nn::EncoderConfig kTiny = testing::tiny_encoder_config();
+const int64_t F = kTiny.input_dim, d = kTiny.d_model, kernel = kTiny.conv_kernel,
+              cgmlp_dim = kTiny.cgmlp_dim;
 
-struct Variant {
-  std::string name;
-  std::string type;
-  int64_t kv_heads = 0;
-};
+const std::vector<AttentionVariant>& variants() { return testing::tiny_attention_variants(); }
 
-const std::vector<Variant>& variants() {
-  static const std::vector<Variant> v = {{"mha", "mha"},          {"mla", "mla"},
-                                         {"mla_simple", "mla_simple"}, {"gqa kv 1", "gqa", 1},
-                                         {"gqa kv 2", "gqa", 2},  {"linear", "linear"}};
-  return v;
-}
-
-// block: conformer, "conformer layer_norm" (its conv module's norm) or branchformer.
-nn::EncoderConfig config(const Variant& v, const std::string& block, bool relative) {
-  nn::EncoderConfig c;
-  c.type = block.substr(0, block.find(' '));
+// The tests' tiny causal encoder with attention v. block: conformer, "conformer layer_norm"
+// (its conv module's norm) or branchformer.
+nn::EncoderConfig config(const AttentionVariant& v, const std::string& block, bool relative) {
+  nn::EncoderConfig c = testing::tiny_encoder_config(block.substr(0, block.find(' ')), relative);
   if (block == "conformer layer_norm") c.conv_norm = "layer_norm";
-  c.input_dim = F;
-  c.d_model = d;
-  c.num_layers = 2;
-  c.ffn_dim = 12;
-  c.conv_kernel = kernel;
-  c.cgmlp_dim = cgmlp_dim;
   c.causal = true;
-  c.dropout = c.positional_dropout = 0.0f;
-  c.positional_encoding = relative ? "relative" : "absolute";
-  c.attention.type = v.type;
-  c.attention.num_heads = 2;
-  c.attention.num_kv_heads = v.kv_heads;
-  c.attention.latent_dim = v.type.rfind("mla", 0) == 0 ? latent : 0;
-  c.attention.dropout = 0.0f;
+  testing::set_attention(c, v);
   return c;
 }
 
@@ -56,11 +37,6 @@ std::unique_ptr<nn::Encoder> random_encoder(const nn::EncoderConfig& c) {
   randomize(*enc, 0.3f);
   enc->eval();
   return enc;
-}
-
-// Attention-cache bytes the formula gives after `frames` frames of history.
-int64_t formula_bytes(const nn::Encoder& enc, int64_t frames) {
-  return 4 * (enc.cache_floats_per_frame() * frames + enc.cache_floats_fixed());
 }
 }  // namespace
 
@@ -81,7 +57,7 @@ BOOST_AUTO_TEST_CASE(windows_cover_the_subsampled_frames_exactly) {
 BOOST_AUTO_TEST_CASE(streaming_equals_the_chunk_masked_full_pass) {
   manual_seed(40);
   const int64_t T = 51;  // 12 encoder frames
-  for (const Variant& v : variants())
+  for (const AttentionVariant& v : variants())
     for (const std::string block : {"conformer", "conformer layer_norm", "branchformer"})
       for (bool relative : {true, false}) {
         auto enc = random_encoder(config(v, block, relative));
@@ -110,7 +86,7 @@ BOOST_AUTO_TEST_CASE(batches_stream_like_single_utterances) {
 BOOST_AUTO_TEST_CASE(cache_bytes_follow_the_formula) {
   manual_seed(42);
   const int64_t T = 4 * 20 + 3, frames = 20, chunk = 4;
-  for (const Variant& v : variants())
+  for (const AttentionVariant& v : variants())
     for (const std::string block : {"conformer", "branchformer"}) {
       BOOST_TEST_CONTEXT(v.name << " " << block) {
         auto enc = random_encoder(config(v, block, true));
@@ -119,7 +95,7 @@ BOOST_AUTO_TEST_CASE(cache_bytes_follow_the_formula) {
         for (const nn::FrameWindow& w : nn::stream_windows(T, chunk))
           enc->forward_chunk(narrow(normal({1, T, F}), 1, w.start, w.length), cache);
         BOOST_CHECK_EQUAL(cache.offset, frames);
-        BOOST_CHECK_EQUAL(cache.attention_bytes(), formula_bytes(*enc, frames));
+        BOOST_CHECK_EQUAL(cache.attention_bytes(), enc->cache_bytes_formula(frames));
         // Each depthwise conv keeps its last kernel-1 input frames.
         const int64_t channels = block == "conformer" ? d : cgmlp_dim / 2;
         BOOST_CHECK_EQUAL(cache.conv_bytes(), 2 * channels * (kernel - 1) * 4);
@@ -130,7 +106,7 @@ BOOST_AUTO_TEST_CASE(cache_bytes_follow_the_formula) {
 BOOST_AUTO_TEST_CASE(finite_left_context_keeps_left_chunks_times_chunk_frames) {
   manual_seed(43);
   const int64_t T = 4 * 22 + 3, chunk = 4, left = 2;  // 22 frames: 5 chunks of 4, one of 2
-  for (const Variant& v : variants()) {
+  for (const AttentionVariant& v : variants()) {
     if (v.type == "linear") continue;
     BOOST_TEST_CONTEXT(v.name) {
       auto enc = random_encoder(config(v, "conformer", true));
@@ -143,7 +119,7 @@ BOOST_AUTO_TEST_CASE(finite_left_context_keeps_left_chunks_times_chunk_frames) {
         BOOST_CHECK_EQUAL(cache.history(), kept);
         for (const nn::BlockCache& layer : cache.layers)
           BOOST_CHECK_EQUAL(layer.attention.frames(), kept);
-        BOOST_CHECK_EQUAL(cache.attention_bytes(), formula_bytes(*enc, kept));
+        BOOST_CHECK_EQUAL(cache.attention_bytes(), enc->cache_bytes_formula(kept));
         ++k;
       }
       BOOST_CHECK_EQUAL(k, 6);

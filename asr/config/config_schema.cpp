@@ -1,0 +1,91 @@
+#include "asr/config/config_schema.h"
+
+namespace asr {
+
+std::vector<ConfigField> config_fields(Config& c) {
+  nn::EncoderConfig& m = c.model;
+  nn::AttentionConfig& a = m.attention;
+  SpecAugmentConfig& s = c.data.specaugment;
+  return {
+      {"seed", &c.seed, {}},
+
+      {"model.encoder", &m.type, {"conformer", "branchformer"}},
+      {"model.input_dim", &m.input_dim, {}},
+      {"model.d_model", &m.d_model, {}},
+      {"model.num_layers", &m.num_layers, {}},
+      {"model.num_heads", &a.num_heads, {}},
+      {"model.positional_encoding", &m.positional_encoding, {"relative", "absolute"}},
+      {"model.ffn_dim", &m.ffn_dim, {}},
+      {"model.conv_kernel", &m.conv_kernel, {}},
+      {"model.cgmlp_dim", &m.cgmlp_dim, {}},
+      {"model.merge", &m.merge, {"concat", "learned_ave"}},
+      {"model.dropout", &m.dropout, {}},
+      {"model.positional_dropout", &m.positional_dropout, {}},
+      {"model.attention_dropout", &a.dropout, {}},
+      {"model.causal", &m.causal, {}},
+      {"model.conv_norm", &m.conv_norm, {"batch_norm", "layer_norm"}},
+      {"model.activation_checkpointing", &m.activation_checkpointing, {}},
+      {"model.attention_type", &a.type, {"mha", "mla", "mla_simple", "gqa", "linear"}},
+      {"model.attention_kwargs.latent_dim", &a.latent_dim, {}},
+      {"model.attention_kwargs.latent_dims", &m.latent_dims, {}},
+      {"model.attention_kwargs.q_latent_dim", &a.q_latent_dim, {}},
+      {"model.attention_kwargs.num_kv_heads", &a.num_kv_heads, {}},
+
+      {"data.train", &c.data.train, {}},
+      {"data.dev", &c.data.dev, {}},
+      {"data.tokenizer", &c.data.tokenizer, {"char", "bpe", "unigram"}},
+      {"data.vocab_size", &c.data.vocab_size, {}},
+      {"data.batch_frames", &c.data.batch_frames, {}},
+      {"data.max_frames", &c.data.max_frames, {}},
+      {"data.min_frames", &c.data.min_frames, {}},
+      {"data.num_workers", &c.data.num_workers, {}},
+      {"data.cmvn", &c.data.cmvn, {}},
+      {"data.specaugment.enabled", &s.enabled, {}},
+      {"data.specaugment.num_freq_masks", &s.num_freq_masks, {}},
+      {"data.specaugment.freq_mask_width", &s.freq_mask_width, {}},
+      {"data.specaugment.num_time_masks", &s.num_time_masks, {}},
+      {"data.specaugment.time_mask_ratio", &s.time_mask_ratio, {}},
+      {"data.specaugment.time_warp", &s.time_warp, {}},
+      {"data.speed_perturb", &c.data.speed_perturb, {}},
+      {"data.unk", &c.data.unk, {"keep", "drop"}},
+
+      {"optim.type", &c.optim.type, {"adam", "adamw", "sgd"}},
+      {"optim.lr", &c.optim.lr, {}},
+      {"optim.betas", &c.optim.betas, {}},
+      {"optim.eps", &c.optim.eps, {}},
+      {"optim.weight_decay", &c.optim.weight_decay, {}},
+      {"optim.momentum", &c.optim.momentum, {}},
+      {"optim.nesterov", &c.optim.nesterov, {}},
+      {"optim.clip_grad_norm", &c.optim.clip_grad_norm, {}},
+
+      {"schedule.type", &c.schedule.type, {"warmuplr", "noam", "cosine", "constant"}},
+      {"schedule.warmup_steps", &c.schedule.warmup_steps, {}},
+      {"schedule.total_steps", &c.schedule.total_steps, {}},
+      {"schedule.min_lr", &c.schedule.min_lr, {}},
+
+      {"train.max_epochs", &c.train.max_epochs, {}},
+      {"train.max_steps", &c.train.max_steps, {}},
+      {"train.accum_grad", &c.train.accum_grad, {}},
+      {"train.validate_every", &c.train.validate_every, {}},
+      {"train.log_every", &c.train.log_every, {}},
+      {"train.keep_checkpoints", &c.train.keep_checkpoints, {}},
+      {"train.average_best", &c.train.average_best, {}},
+      {"train.ctc_reduction", &c.train.ctc_reduction, {"batch", "frame"}},
+      {"train.device", &c.train.device, {"cpu", "cuda"}},
+      {"train.all_reduce", &c.train.all_reduce, {"auto", "mpi", "nccl"}},
+      {"train.threads", &c.train.threads, {}},
+      {"train.dynamic_chunk", &c.train.dynamic_chunk, {}},
+      {"train.dynamic_left_chunk", &c.train.dynamic_left_chunk, {}},
+      {"train.chunk_size", &c.train.chunk_size, {}},
+      {"train.left_chunks", &c.train.left_chunks, {}},
+      {"train.beam_size", &c.train.beam_size, {}},
+      {"train.bucket_mb", &c.train.bucket_mb, {}},
+  };
+}
+
+void sync_attention(nn::EncoderConfig& model) {
+  model.attention.d_model = model.d_model;
+  model.attention.relative = model.positional_encoding == "relative";
+}
+
+}  // namespace asr

@@ -1,0 +1,63 @@
+// How close a converted model stays to its MHA original, on real features: per layer the
+// attention output on the very inputs the MHA model gives that layer, end to end the logits,
+// and (filled in by the caller) the WER of both.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "asr/data/batching.h"
+#include "asr/convert/convert.h"
+
+namespace asr {
+
+// One layer's attention inputs for one batch, as MultiHeadAttention::forward received them.
+struct LayerInput {
+  Tensor x;                      // [B, T', d]
+  Tensor mask, pos_emb;          // as forward takes them (may be undefined)
+  std::vector<int64_t> lengths;  // real frames of each utterance (the rest is padding)
+};
+
+struct Captured {
+  std::vector<std::vector<LayerInput>> layers;  // [layer][batch]
+  std::vector<nn::EncoderOutput> logits;        // [batch]: the model's logits [B, T', vocab]
+};
+
+// Runs the MHA model over `batches` (eval mode, no grad) and keeps the inputs reaching each of
+// its attention layers, and its logits.
+Captured capture_attention_inputs(CtcModel& mha, const std::vector<Batch>& batches);
+
+// Per layer the Gram matrix sum_t x_t x_t^T [d, d] over the real frames of the inputs.
+std::vector<Matrix> input_grams(const Captured& captured);
+
+struct LayerQuality {
+  int64_t layer = 0;
+  LayerConversion conversion;  // latent_dim, energy_kept, weight_relative_error
+  double relative_error =
+      -1;  // ||y_conv - y_mha|| / ||y_mha|| of the attention outputs (-1: not measured)
+};
+
+struct QualityReport {
+  std::vector<LayerQuality> layers;
+  double logits_relative_error =
+      -1;  // ||logits_conv - logits_mha|| / ||logits_mha|| (-1: not measured)
+  double wer_before = -1, wer_after = -1;                                       // -1: not measured
+  int64_t cache_floats_per_frame_before = 0, cache_floats_per_frame_after = 0;  // all layers
+  int64_t utterances = 0;
+};
+
+// The layers' conversion summaries and the cache sizes, nothing measured on data.
+QualityReport conversion_summary(const CtcModel& mha, const Conversion& conversion);
+// conversion_summary, and `conversion.model` compared with `mha` on the captured inputs (real
+// frames only).
+QualityReport measure_quality(CtcModel& mha, const Conversion& conversion, const Captured& captured,
+                              const std::vector<Batch>& batches);
+
+// {layers: [{layer, latent_dim, energy_kept, weight_relative_error, relative_error}],
+//  logits_relative_error, wer_before, wer_after, cache_floats_per_frame_before/after, utterances}
+nlohmann::json to_json(const QualityReport& r);
+// The report as a readable table.
+std::string format_report(const QualityReport& r);
+
+}  // namespace asr

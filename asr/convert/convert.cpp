@@ -1,0 +1,240 @@
+#include "asr/convert/convert.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <set>
+
+#include "autograd/ops.h"
+#include "nn/mha.h"
+
+namespace asr {
+
+namespace {
+
+// The MHA modules of a model in layer order, with their dotted names
+// ("encoder.layers.3.self_attn").
+std::vector<std::pair<std::string, const nn::MultiHeadAttention*>> mha_layers(const CtcModel& m) {
+  std::vector<std::pair<std::string, const nn::MultiHeadAttention*>> r;
+  for (const auto& [name, module] : m.named_modules())
+    if (auto* a = dynamic_cast<const nn::MultiHeadAttention*>(module)) r.emplace_back(name, a);
+  return r;
+}
+
+// bias [n] -> [n, 1]
+Matrix bias_column(const Tensor& bias) { return to_matrix(ag::reshape(bias, {bias.numel(), 1})); }
+// [n, 1] -> bias [n]
+Tensor bias_tensor(const Matrix& column) { return ag::reshape(to_tensor(column), {column.rows}); }
+
+double energy_kept(const std::vector<double>& s, int64_t r) {
+  double kept = 0, total = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    total += s[i] * s[i];
+    if (static_cast<int64_t>(i) < r) kept += s[i] * s[i];
+  }
+  return total > 0 ? kept / total : 1;
+}
+
+double relative_error(const Matrix& w, const Matrix& w_r) {
+  const double norm = frobenius_norm(w);
+  return norm > 0 ? frobenius_norm(subtract(w, w_r)) / norm : 0;
+}
+
+// w [H*d_k, n] -> [G*d_k, n]: each group of H/G consecutive head blocks replaced by its mean.
+Matrix pool_heads(const Matrix& w, int64_t heads, int64_t groups) {
+  const int64_t d_k = w.rows / heads, per_group = heads / groups;
+  Matrix pooled(groups * d_k, w.cols);
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t i = 0; i < d_k; ++i)
+      for (int64_t j = 0; j < w.cols; ++j)
+        pooled((h / per_group) * d_k + i, j) += w(h * d_k + i, j) / static_cast<double>(per_group);
+  return pooled;
+}
+
+// pooled [G*d_k, n] -> [H*d_k, n]: each head reads its group's block (to measure the error).
+Matrix expand_heads(const Matrix& pooled, int64_t heads, int64_t groups) {
+  const int64_t d_k = pooled.rows / groups, per_group = heads / groups;
+  Matrix w(heads * d_k, pooled.cols);
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t i = 0; i < d_k; ++i)
+      for (int64_t j = 0; j < w.cols; ++j) w(h * d_k + i, j) = pooled((h / per_group) * d_k + i, j);
+  return w;
+}
+
+// What one layer's conversion adds to the state dict, and the names it replaces.
+struct LayerTensors {
+  nn::NamedTensors added;
+  std::vector<std::string> dropped;
+  LayerConversion summary;
+};
+
+LayerTensors convert_latent(const std::string& p, const nn::MultiHeadAttention& a,
+                            const ConvertOptions& o, const Matrix& l) {
+  const int64_t d = a.config().d_model;
+  const Matrix w =
+      stack_rows(to_matrix(a.linear_k->weight), to_matrix(a.linear_v->weight));  // [2d, d]
+  const int64_t r = o.latent_dim ? *o.latent_dim : rank_for_energy(svd(matmul(w, l)).s, *o.energy);
+  const LowRank f = factorize(w, l, r);  // up [2d, R], down [R, d]
+  LayerTensors t;
+  t.summary = {r, energy_kept(f.s, r), relative_error(w, matmul(f.up, f.down)), f.s};
+  t.dropped = {p + "linear_k.weight", p + "linear_k.bias", p + "linear_v.weight",
+               p + "linear_v.bias"};
+  t.added = {{p + "linear_dkv.weight", to_tensor(f.down)},
+             {p + "linear_uk.weight", to_tensor(row_block(f.up, 0, d))},
+             {p + "linear_uk.bias", a.linear_k->bias},
+             {p + "linear_uv.weight", to_tensor(row_block(f.up, d, 2 * d))},
+             {p + "linear_uv.bias", a.linear_v->bias}};
+  if (o.q_latent_dim) {
+    const LowRank q = factorize(to_matrix(a.linear_q->weight), l, *o.q_latent_dim);
+    t.dropped.insert(t.dropped.end(), {p + "linear_q.weight", p + "linear_q.bias"});
+    t.added.insert(t.added.end(), {{p + "linear_dq.weight", to_tensor(q.down)},
+                                   {p + "linear_uq.weight", to_tensor(q.up)},
+                                   {p + "linear_uq.bias", a.linear_q->bias}});
+  }
+  return t;
+}
+
+LayerTensors convert_gqa(const std::string& p, const nn::MultiHeadAttention& a, int64_t groups) {
+  const int64_t H = a.config().num_heads;
+  LayerTensors t;
+  Matrix w, w_r;
+  for (const auto* linear : {a.linear_k.get(), a.linear_v.get()}) {
+    const std::string name = p + (linear == a.linear_k.get() ? "linear_k" : "linear_v");
+    const Matrix weight = to_matrix(linear->weight);      // [d, d]
+    const Matrix pooled = pool_heads(weight, H, groups);  // [G*d_k, d]
+    t.dropped.insert(t.dropped.end(), {name + ".weight", name + ".bias"});
+    t.added.insert(
+        t.added.end(),
+        {{name + ".weight", to_tensor(pooled)},
+         {name + ".bias", bias_tensor(pool_heads(bias_column(linear->bias), H, groups))}});
+    w = w.rows ? stack_rows(w, weight) : weight;
+    const Matrix expanded = expand_heads(pooled, H, groups);
+    w_r = w_r.rows ? stack_rows(w_r, expanded) : expanded;
+  }
+  t.summary.weight_relative_error = relative_error(w, w_r);
+  return t;
+}
+
+Config converted_config(const Config& source, const ConvertOptions& o,
+                        const std::vector<LayerConversion>& layers) {
+  Config c = source;
+  nn::AttentionConfig& a = c.model.attention;
+  a.type = o.to;
+  if (o.to == "gqa") {
+    a.num_kv_heads = *o.kv_heads;
+    return c;
+  }
+  std::vector<int64_t> ranks;
+  for (const auto& l : layers) ranks.push_back(l.latent_dim);
+  a.latent_dim = *std::max_element(ranks.begin(), ranks.end());
+  bool uniform = std::all_of(ranks.begin(), ranks.end(), [&](int64_t r) { return r == ranks[0]; });
+  c.model.latent_dims = uniform ? std::vector<int64_t>{} : ranks;
+  a.q_latent_dim = o.q_latent_dim.value_or(0);
+  return c;
+}
+
+}  // namespace
+
+int64_t rank_for_energy(const std::vector<double>& s, double energy) {
+  const double total = std::inner_product(s.begin(), s.end(), s.begin(), 0.0);
+  double kept = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    kept += s[i] * s[i];
+    if (kept >= energy * total * (1 - 1e-12)) return static_cast<int64_t>(i) + 1;
+  }
+  return static_cast<int64_t>(s.size());
+}
+
+LowRank factorize(const Matrix& w, const Matrix& l, int64_t r) {
+  AG_CHECK(l.rows == w.cols && l.cols == w.cols, "factorize: weighting [", l.rows, ",", l.cols,
+           "] for a matrix with ", w.cols, " columns");
+  Svd f = svd(matmul(w, l));
+  const int64_t k = std::min<int64_t>(r, static_cast<int64_t>(f.s.size()));
+  Matrix up(w.rows, r), scaled_vt(r, w.cols);  // extra rows/columns beyond k stay zero
+  for (int64_t j = 0; j < k; ++j) {
+    const double root = std::sqrt(f.s[static_cast<size_t>(j)]);
+    for (int64_t i = 0; i < w.rows; ++i) up(i, j) = f.u(i, j) * root;
+    for (int64_t i = 0; i < w.cols; ++i) scaled_vt(j, i) = f.vt(j, i) * root;
+  }
+  return {up, matmul(scaled_vt, lower_inverse(l)), f.s};
+}
+
+Matrix gram_factor(const Matrix& gram) {
+  double trace = 0;
+  for (int64_t i = 0; i < gram.rows; ++i) trace += gram(i, i);
+  const double ridge = trace > 0 ? 1e-6 * trace / static_cast<double>(gram.rows) : 1e-6;
+  Matrix g = gram;
+  for (int64_t i = 0; i < g.rows; ++i) g(i, i) += ridge;
+  return cholesky(g);
+}
+
+void check_convert_options(const Config& source, const ConvertOptions& o) {
+  const nn::AttentionConfig& a = source.model.attention;
+  const int64_t d = source.model.d_model;
+  AG_CHECK(a.type == "mha", "the input model has attention_type ", a.type,
+           "; asr-convert converts mha models only");
+  AG_CHECK(o.to == "mla_simple" || o.to == "mla" || o.to == "gqa", "--to '", o.to,
+           "' is not one of mla_simple, mla, gqa");
+  if (o.to == "gqa") {
+    AG_CHECK(!o.latent_dim && !o.energy && !o.q_latent_dim,
+             "--latent-dim, --energy and --q-latent-dim are for --to mla_simple or mla, not gqa");
+    AG_CHECK(o.kv_heads, "--to gqa needs --kv-heads G");
+    AG_CHECK(*o.kv_heads >= 1 && a.num_heads % *o.kv_heads == 0, "--kv-heads ", *o.kv_heads,
+             " must be at least 1 and divide the model's num_heads (", a.num_heads, ")");
+    return;
+  }
+  AG_CHECK(!o.kv_heads, "--kv-heads is for --to gqa, not ", o.to);
+  AG_CHECK(!(o.latent_dim && o.energy), "--latent-dim (", o.latent_dim.value_or(0),
+           ") and --energy (", o.energy.value_or(0), ") exclude each other: give one");
+  AG_CHECK(o.latent_dim || o.energy, "--to ", o.to, " needs --latent-dim R or --energy E");
+  if (o.latent_dim)
+    AG_CHECK(*o.latent_dim >= 1 && *o.latent_dim <= 2 * d, "--latent-dim ", *o.latent_dim,
+             " must lie in [1, 2 * d_model = ", 2 * d, "]");
+  if (o.energy)
+    AG_CHECK(*o.energy > 0 && *o.energy <= 1, "--energy ", *o.energy, " must lie in (0, 1]");
+  if (o.q_latent_dim) {
+    AG_CHECK(o.to == "mla", "--q-latent-dim is for --to mla, not ", o.to);
+    AG_CHECK(*o.q_latent_dim >= 1 && *o.q_latent_dim <= d, "--q-latent-dim ", *o.q_latent_dim,
+             " must lie in [1, d_model = ", d, "]");
+  }
+}
+
+Conversion convert_model(const Config& source, const CtcModel& mha, const ConvertOptions& o,
+                         const std::vector<Matrix>& grams) {
+  check_convert_options(source, o);
+  const auto layers = mha_layers(mha);
+  const int64_t d = source.model.d_model;
+  AG_CHECK(grams.empty() || (o.to != "gqa" && grams.size() == layers.size()),
+           "convert_model: ", grams.size(), " Gram matrices for ", layers.size(),
+           " layers converted to ", o.to, " (calibration applies to mla and mla_simple)");
+  std::vector<LayerConversion> summaries;
+  std::set<std::string> dropped;
+  nn::NamedTensors added;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const auto& [name, a] = layers[i];
+    LayerTensors t;
+    if (o.to == "gqa") {
+      t = convert_gqa(name + ".", *a, *o.kv_heads);
+    } else {
+      AG_CHECK(grams.empty() || (grams[i].rows == d && grams[i].cols == d), "convert_model: Gram ",
+               "matrix of layer ", i, " is [", grams[i].rows, ",", grams[i].cols, "], expected [",
+               d, ",", d, "]");
+      t = convert_latent(name + ".", *a, o, grams.empty() ? identity(d) : gram_factor(grams[i]));
+    }
+    summaries.push_back(t.summary);
+    dropped.insert(t.dropped.begin(), t.dropped.end());
+    added.insert(added.end(), t.added.begin(), t.added.end());
+  }
+  nn::NamedTensors tensors;
+  for (const auto& entry : mha.state_dict())
+    if (!dropped.contains(entry.first)) tensors.push_back(entry);
+  tensors.insert(tensors.end(), added.begin(), added.end());
+
+  Conversion c{converted_config(source, o, summaries), nullptr, summaries};
+  c.model = std::make_shared<CtcModel>(c.config.model, mha.vocab_size());
+  c.model->load_state_dict(tensors);  // strict: every parameter set, every shape checked
+  c.model->eval();
+  return c;
+}
+
+}  // namespace asr

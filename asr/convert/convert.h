@@ -1,0 +1,74 @@
+// MHA -> MLA / GQA conversion of a trained CTC model (docs/conversion.md).
+//
+// mla_simple, mla: per layer, the stacked key/value projection W = [W_k; W_v] [2d, d] is
+// factored through a rank-R latent, W ~ W_up W_dkv with W_dkv [R, d] (linear_dkv) and
+// W_up = [W_uk; W_uv] [2d, R] (linear_uk, linear_uv), from the SVD of W L = U S V^T:
+//   W_dkv = S_R^1/2 V_R^T L^-1,   W_up = U_R S_R^1/2,
+// L = I (plain SVD, best in ||W - W_r||_F) or the Cholesky factor of the Gram matrix
+// G = X^T X = L L^T of the layer's real inputs X (calibrated, best in ||X (W - W_r)^T||_F).
+// Key and value biases are kept exactly (linear_uk.bias = b_k, linear_uv.bias = b_v). R >= the
+// rank of W is exact; R may exceed d (up to 2d): the extra directions are zero. With
+// q_latent_dim Q (mla), W_q is factored the same way into linear_dq [Q, d] and linear_uq [d, Q]
+// (bias b_q). Everything else is copied by name.
+// gqa: the key and value heads of each group of num_heads / G consecutive heads are averaged
+// (weights and biases; Ainslie et al. 2023).
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "asr/config/config.h"
+#include "asr/model/ctc_model.h"
+#include "asr/convert/svd.h"
+
+namespace asr {
+
+struct ConvertOptions {
+  std::string to;                       // mla_simple | mla | gqa
+  std::optional<int64_t> latent_dim;    // mla*: R for every layer, 1 <= R <= 2 d_model
+  std::optional<double> energy;         // mla*: per-layer R keeping this fraction of sum s^2
+  std::optional<int64_t> q_latent_dim;  // mla: low-rank query, 1 <= Q <= d_model
+  std::optional<int64_t> kv_heads;      // gqa: G dividing num_heads
+};
+
+// Throws ag::Error naming the flag and its value when `o` does not fit the source config
+// (not an MHA model, a rank out of range, G not dividing the heads, ...).
+void check_convert_options(const Config& source, const ConvertOptions& o);
+
+struct LayerConversion {
+  int64_t latent_dim = 0;               // the rank kept (gqa: 0)
+  double energy_kept = -1;              // sum of the kept s^2 / sum of all s^2 of W L (gqa: -1)
+  double weight_relative_error = 0;     // ||W - W_r||_F / ||W||_F of W = [W_k; W_v]
+  std::vector<double> singular_values;  // of W L, descending (gqa: none)
+};
+
+struct Conversion {
+  Config config;                    // the converted model's config
+  std::shared_ptr<CtcModel> model;  // the converted model, in eval mode
+  std::vector<LayerConversion> layers;
+};
+
+// Converts `mha` (built from `source`) as `o` asks. grams: per layer the Gram matrix
+// X^T X [d, d] of the inputs reaching its attention (calibration), or empty for plain SVD.
+Conversion convert_model(const Config& source, const CtcModel& mha, const ConvertOptions& o,
+                         const std::vector<Matrix>& grams = {});
+
+// The smallest rank whose leading squared singular values keep at least `energy` of the sum.
+int64_t rank_for_energy(const std::vector<double>& s, double energy);
+
+// A rank-r factorization w ~ up * down of w [m, n] in the norm ||(w - up down) l||_F:
+// down = S_r^1/2 V_r^T l^-1 [r, n], up = U_r S_r^1/2 [m, r] from the SVD of w l
+// (l lower triangular [n, n]; identity for the plain SVD). r may exceed min(m, n): the extra
+// rows of down and columns of up are zero.
+struct LowRank {
+  Matrix up, down;
+  std::vector<double> s;  // singular values of w l
+};
+LowRank factorize(const Matrix& w, const Matrix& l, int64_t r);
+
+// The lower Cholesky factor of gram + ridge I, ridge = 1e-6 trace(gram) / n (positive
+// definite even when some input directions never occur).
+Matrix gram_factor(const Matrix& gram);
+
+}  // namespace asr

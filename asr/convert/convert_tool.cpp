@@ -1,0 +1,124 @@
+#include "asr/convert/convert_tool.h"
+
+#include <omp.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "asr/convert/conversion_quality.h"
+#include "asr/eval/eval_tool.h"
+#include "asr/eval/evaluate.h"
+#include "asr/data/manifest.h"
+#include "nn/safetensors.h"
+#include "asr/data/prepare.h"
+
+namespace asr {
+namespace fs = std::filesystem;
+
+namespace {
+
+// A data set to run the model over: its first `max_utts` utterances, read as asr-eval reads
+// --data, with the tokenizer and CMVN statistics of the model's data folder (the config's
+// data.train folder, or the data set's own folder when that one has no tokenizer).
+struct DataSet {
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::unique_ptr<Loader> loader;
+  std::vector<Batch> batches;
+};
+
+DataSet load_data(const Config& cfg, const std::string& flag, const std::string& data,
+                  int64_t max_utts) {
+  AG_CHECK(fs::exists(data) || fs::exists(data + ".jsonl"), flag, " ", data,
+           ": no data there (expected a manifest .jsonl, a split DIR/dev with DIR/dev.jsonl, or a "
+           "data folder)");
+  AG_CHECK(max_utts >= 1, flag, ": utterance count ", max_utts, " must be at least 1");
+  const std::string manifest = manifest_for(data);
+  DataFolder folder{fs::path(cfg.data.train).parent_path().string()};
+  if (!fs::exists(folder.tokenizer())) folder.dir = fs::path(manifest).parent_path().string();
+  AG_CHECK(fs::exists(folder.tokenizer()), flag, " ", data, ": no tokenizer at ",
+           folder.tokenizer(), " (nor in the config's data folder ", cfg.data.train, ")");
+  DataSet s;
+  s.tokenizer = load_tokenizer(folder.tokenizer());
+  std::optional<Cmvn> cmvn;
+  if (cfg.data.cmvn) cmvn = Cmvn::load(folder.cmvn());
+  std::vector<Utterance> utts = read_manifest(manifest);
+  if (static_cast<int64_t>(utts.size()) > max_utts) utts.resize(static_cast<size_t>(max_utts));
+  AG_CHECK(!utts.empty(), flag, " ", manifest, " holds no utterances");
+  s.loader = std::make_unique<Loader>(utts, *s.tokenizer, cmvn, cfg.data, false,
+                                      static_cast<uint64_t>(cfg.seed));
+  s.loader->start_epoch(0);
+  while (std::optional<Batch> b = s.loader->next()) s.batches.push_back(std::move(*b));
+  AG_CHECK(!s.batches.empty(), flag, " ", manifest, ": every utterance was skipped\n",
+           s.loader->skips().summary());
+  std::cerr << "asr-convert: " << flag << " " << manifest << ": " << utts.size() << " utterances\n";
+  return s;
+}
+
+int64_t vocab_size_of(const nn::SafetensorsFile& f, const std::string& path) {
+  for (const auto& [name, t] : f.tensors)
+    if (name == "ctc.ctc_lo.weight") return t.size(0);
+  ag::detail::fail("--input ", path, " has no ctc.ctc_lo.weight (not a CTC model checkpoint?)");
+}
+
+double wer(CtcModel& model, DataSet& data, int beam) {
+  return evaluate(model, *data.loader, *data.tokenizer, {beam, 0, -1}).words.rate();
+}
+
+}  // namespace
+
+nlohmann::json run_convert(const ConvertToolOptions& o, std::ostream& out) {
+  if (o.threads > 0) omp_set_num_threads(static_cast<int>(o.threads));
+  AG_CHECK(!o.input.empty() && !o.output.empty(), "--input and --output are required");
+  AG_CHECK(fs::is_regular_file(o.input), "--input ", o.input, ": file not found");
+  nn::SafetensorsFile file = nn::load_safetensors(o.input);
+  auto config = file.metadata.find("config");
+  AG_CHECK(config != file.metadata.end() && !config->second.empty(), "--input ", o.input,
+           " carries no config in its metadata (not written by asr-train?)");
+  const Config cfg = parse_config(config->second, o.input + " (embedded config)");
+  check_convert_options(cfg, o.convert);
+  AG_CHECK(o.calibration.empty() || o.convert.to != "gqa",
+           "--calibration applies to --to mla_simple or mla; gqa pools heads without data");
+
+  CtcModel mha(cfg.model, vocab_size_of(file, o.input));
+  try {
+    mha.load_state_dict(file.tensors);
+  } catch (const ag::Error& e) {
+    throw ag::Error("--input " + o.input + ": " + e.what());
+  }
+  mha.eval();
+  std::vector<Matrix> grams;
+  if (!o.calibration.empty()) {
+    DataSet calibration = load_data(cfg, "--calibration", o.calibration, o.calibration_utts);
+    grams = input_grams(capture_attention_inputs(mha, calibration.batches));
+  }
+  Conversion conversion = convert_model(cfg, mha, o.convert, grams);
+
+  nn::Metadata meta = file.metadata;
+  meta["config"] = to_yaml(conversion.config);
+  meta["converted_from"] = o.input;
+  meta["conversion"] = "asr-convert --to " + o.convert.to +
+                       (o.calibration.empty() ? "" : " --calibration " + o.calibration);
+  if (fs::path(o.output).has_parent_path())
+    fs::create_directories(fs::path(o.output).parent_path());
+  conversion.model->save(o.output, meta);
+  std::cerr << "asr-convert: wrote " << o.output << "\n";
+
+  QualityReport report = conversion_summary(mha, conversion);
+  if (!o.test_quality.empty()) {
+    DataSet test = load_data(cfg, "--test-quality", o.test_quality, o.quality_utts);
+    report =
+        measure_quality(mha, conversion, capture_attention_inputs(mha, test.batches), test.batches);
+    report.wer_before = wer(mha, test, o.beam_size);
+    report.wer_after = wer(*conversion.model, test, o.beam_size);
+  }
+  out << format_report(report);
+  nlohmann::json j = to_json(report);
+  j["input"] = o.input;
+  j["output"] = o.output;
+  j["to"] = o.convert.to;
+  j["calibration"] = o.calibration;
+  if (!o.report.empty()) nn::write_file_atomic(o.report, j.dump(2) + "\n");
+  return j;
+}
+
+}  // namespace asr

@@ -1,0 +1,47 @@
+// Speech corpora: the utterance record and the readers of LibriSpeech's and TED-LIUM's
+// layouts. Readers never stop at one bad utterance: they leave it out and count it in
+// `skips`; a missing or empty corpus folder or a malformed line throws CorpusError.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "autograd/error.h"
+#include "asr/data/skips.h"
+
+namespace asr {
+
+// A corpus folder or file that cannot be read; the message names the file (and line).
+struct CorpusError : ag::Error {
+  using ag::Error::Error;
+};
+
+struct Utterance {
+  std::string key;      // unique id: LibriSpeech's utterance id, TED-LIUM's talk-start-end
+  std::string audio;    // path of the audio file
+  std::string text;     // normalized transcript (upper case, single spaces)
+  double start = 0;     // seconds into the file
+  double end = -1;      // seconds; < 0: to the end of the file
+  double duration = 0;  // seconds of audio the utterance covers; <= 0: not known
+};
+
+// LibriSpeech: split_dir/<speaker>/<chapter>/<id>.flac beside <speaker>-<chapter>.trans.txt
+// ("<id> <TEXT>" per line). Durations come from the audio headers. Sorted by key.
+std::vector<Utterance> read_librispeech(const std::string& split_dir, SkipCounts& skips);
+
+// TED-LIUM release 2/3: split_dir/sph/<talk>.sph and split_dir/stm/<talk>.stm ("talk channel
+// speaker start end [<label>] text" per line). One utterance per stm segment; segments marked
+// ignore_time_segment_in_scoring are skipped, and so are those ending more than
+// kMaxSegmentOvershoot past the audio (a smaller overshoot is cut). Text as
+// normalize_tedlium_text. Sorted by key.
+std::vector<Utterance> read_tedlium(const std::string& split_dir, bool keep_unk, SkipCounts& skips);
+
+// "it 's a <unk> <noise> test" -> "IT'S A <unk> TEST" (keep_unk) or "IT'S A TEST":
+// a token starting with an apostrophe joins the word before it, <unk> is kept or dropped,
+// other <...> tags are dropped, words go to upper case, single spaces.
+std::string normalize_tedlium_text(const std::string& text, bool keep_unk);
+
+// layout: librispeech | tedlium (keep_unk applies to tedlium). Throws CorpusError otherwise.
+std::vector<Utterance> read_corpus(const std::string& layout, const std::string& split_dir,
+                                   bool keep_unk, SkipCounts& skips);
+
+}  // namespace asr

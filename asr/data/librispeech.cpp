@@ -1,0 +1,104 @@
+// LibriSpeech layout reader.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "asr/data/audio.h"
+#include "asr/data/corpus.h"
+#include "asr/data/tokenizer.h"
+
+namespace asr {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_audio(const fs::path& p) { return p.extension() == ".flac" || p.extension() == ".wav"; }
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+struct Chapter {
+  std::vector<fs::path> transcripts;
+  std::map<std::string, fs::path> audio;  // id -> file
+};
+
+// Every folder under `root` holding transcripts or audio.
+std::map<fs::path, Chapter> scan(const fs::path& root) {
+  std::map<fs::path, Chapter> chapters;
+  std::error_code ec;
+  auto opts = fs::directory_options::follow_directory_symlink;
+  for (fs::recursive_directory_iterator it(root, opts, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (!it->is_regular_file()) continue;
+    const fs::path& p = it->path();
+    if (ends_with(p.filename().string(), ".trans.txt")) {
+      chapters[p.parent_path()].transcripts.push_back(p);
+    } else if (is_audio(p)) {
+      chapters[p.parent_path()].audio[p.stem().string()] = p;
+    }
+  }
+  if (ec) throw CorpusError(root.string() + ": cannot list the folder: " + ec.message());
+  return chapters;
+}
+
+// Adds the utterances of one transcript file; marks the ids it names in `named`.
+void read_transcript(const fs::path& file, const Chapter& chapter, std::set<std::string>& named,
+                     std::vector<Utterance>& out, SkipCounts& skips) {
+  std::ifstream in(file);
+  if (!in) throw CorpusError(file.string() + ": cannot open the transcript");
+  std::string line;
+  for (int64_t line_no = 1; std::getline(in, line); ++line_no) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    size_t id_begin = line.find_first_not_of(" \t");
+    if (id_begin == std::string::npos) continue;
+    size_t id_end = line.find_first_of(" \t", id_begin);
+    std::string id = line.substr(id_begin, id_end - id_begin);
+    std::string text = id_end == std::string::npos ? "" : normalize_text(line.substr(id_end));
+    if (!named.insert(id).second)
+      throw CorpusError(file.string() + ":" + std::to_string(line_no) + ": id '" + id +
+                        "' appears twice");
+    auto audio = chapter.audio.find(id);
+    if (audio == chapter.audio.end()) {
+      skips.add(SkipReason::transcript_without_audio, id);
+    } else if (text.empty()) {
+      skips.add(SkipReason::empty_transcript, id);
+    } else {
+      Utterance u{id, audio->second.string(), text};
+      try {
+        u.duration = audio_duration(u.audio);
+        out.push_back(std::move(u));
+      } catch (const AudioError&) {
+        skips.add(SkipReason::bad_audio, u.audio);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<Utterance> read_librispeech(const std::string& split_dir, SkipCounts& skips) {
+  if (!fs::is_directory(split_dir)) throw CorpusError(split_dir + ": corpus folder not found");
+  std::map<fs::path, Chapter> chapters = scan(split_dir);
+  bool any_transcript = std::any_of(chapters.begin(), chapters.end(),
+                                    [](const auto& c) { return !c.second.transcripts.empty(); });
+  if (!any_transcript)
+    throw CorpusError(split_dir +
+                      ": no LibriSpeech transcripts (<speaker>-<chapter>.trans.txt) here");
+  std::vector<Utterance> out;
+  for (auto& [dir, chapter] : chapters) {
+    std::sort(chapter.transcripts.begin(), chapter.transcripts.end());
+    std::set<std::string> named;
+    for (const fs::path& t : chapter.transcripts) read_transcript(t, chapter, named, out, skips);
+    for (const auto& [id, path] : chapter.audio)
+      if (!named.count(id)) skips.add(SkipReason::audio_without_transcript, path.string());
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Utterance& a, const Utterance& b) { return a.key < b.key; });
+  return out;
+}
+
+}  // namespace asr

@@ -1,0 +1,72 @@
+#include "asr/eval/streaming_eval.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "autograd/ops.h"
+
+namespace asr {
+namespace {
+using Clock = std::chrono::steady_clock;
+
+// One utterance feats [1, T, F] -> logits [1, T', vocab], timing each chunk.
+ag::Tensor stream_one(CtcModel& model, const ag::Tensor& feats, int64_t chunk_size,
+                      int64_t left_chunks, std::vector<double>& chunk_seconds) {
+  nn::Encoder& enc = *model.encoder;
+  nn::EncoderCache cache = enc.make_cache(chunk_size, left_chunks);
+  std::vector<ag::Tensor> outs;
+  for (const nn::FrameWindow& w : nn::stream_windows(feats.size(1), chunk_size)) {
+    const auto t0 = Clock::now();
+    ag::Tensor window = ag::narrow(feats, 1, w.start, w.length);
+    outs.push_back(model.ctc->ctc_lo->forward(enc.forward_chunk(window, cache)));
+    chunk_seconds.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  return ag::concat(outs, 1);  // [1, T', vocab]
+}
+}  // namespace
+
+nn::EncoderOutput streamed_logits(CtcModel& model, const Batch& batch, int64_t chunk_size,
+                                  int64_t left_chunks, std::vector<double>& chunk_seconds) {
+  ag::NoGradGuard no_grad;
+  std::vector<ag::Tensor> items;
+  nn::EncoderOutput out;
+  for (int64_t b = 0; b < batch.size(); ++b) {
+    ag::Tensor feats = ag::narrow(ag::narrow(batch.feats, 0, b, 1), 1, 0, batch.lengths[b]);
+    items.push_back(stream_one(model, feats, chunk_size, left_chunks, chunk_seconds));
+    out.lengths.push_back(items.back().size(1));
+  }
+  const int64_t longest = *std::max_element(out.lengths.begin(), out.lengths.end());
+  for (ag::Tensor& item : items) item = ag::pad(item, {0, 0, 0, longest - item.size(1)});
+  out.out = ag::concat(items, 0);  // [B, T'max, vocab]
+  return out;
+}
+
+CacheProbe probe_cache(nn::Encoder& encoder, const ag::Tensor& feats, int64_t chunk_size,
+                       int64_t left_chunks) {
+  nn::EncoderCache cache = encoder.make_cache(chunk_size, left_chunks);
+  for (const nn::FrameWindow& w : nn::stream_windows(feats.size(1), chunk_size))
+    encoder.forward_chunk(ag::narrow(feats, 1, w.start, w.length), cache);
+  CacheProbe p;
+  p.frames = cache.offset;
+  p.attention_bytes = cache.attention_bytes();
+  p.conv_bytes = cache.conv_bytes();
+  p.formula_bytes = encoder.cache_bytes_formula(cache.history());
+  return p;
+}
+
+double mean_ms(const std::vector<double>& seconds) {
+  if (seconds.empty()) return 0;
+  return 1000 * std::accumulate(seconds.begin(), seconds.end(), 0.0) /
+         static_cast<double>(seconds.size());
+}
+
+double p95_ms(std::vector<double> seconds) {
+  if (seconds.empty()) return 0;
+  std::sort(seconds.begin(), seconds.end());
+  const auto rank = static_cast<size_t>(std::ceil(0.95 * static_cast<double>(seconds.size())));
+  return 1000 * seconds[std::max<size_t>(rank, 1) - 1];
+}
+
+}  // namespace asr

@@ -1,0 +1,32 @@
+// Streaming evaluation (asr-eval --streaming, docs/streaming.md): utterances run chunk by
+// chunk through the encoder's caches, with each chunk timed, and the caches' sizes measured.
+#pragma once
+#include <vector>
+
+#include "asr/data/batching.h"
+#include "asr/model/ctc_model.h"
+
+namespace asr {
+
+// The batch's CTC logits, each utterance streamed alone (B = 1) in chunks of chunk_size
+// encoder frames with left_chunks chunks of history: out [B, T'max, vocab] (zeros past each
+// length) with its lengths. Appends each chunk's seconds (encoder + CTC head) to chunk_seconds.
+nn::EncoderOutput streamed_logits(CtcModel& model, const Batch& batch, int64_t chunk_size,
+                                  int64_t left_chunks, std::vector<double>& chunk_seconds);
+
+struct CacheProbe {
+  int64_t frames = 0;           // encoder frames streamed
+  int64_t attention_bytes = 0;  // measured: the attention caches' tensors afterwards
+  int64_t formula_bytes = 0;    // cache_floats_per_frame * 4 * history + fixed floats * 4
+  int64_t conv_bytes = 0;       // measured: the convolution caches' tensors
+};
+
+// Streams feats [1, N, input_dim] (N >= 7) through the encoder and reads its caches' bytes.
+CacheProbe probe_cache(nn::Encoder& encoder, const ag::Tensor& feats, int64_t chunk_size,
+                       int64_t left_chunks);
+
+// Mean and 95th percentile (nearest rank) of seconds, in milliseconds; 0 when empty.
+double mean_ms(const std::vector<double>& seconds);
+double p95_ms(std::vector<double> seconds);
+
+}  // namespace asr

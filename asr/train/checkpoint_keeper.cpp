@@ -1,0 +1,71 @@
+#include "asr/train/checkpoint_keeper.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "asr/model/checkpoint.h"
+#include "nn/safetensors.h"
+
+namespace asr {
+
+namespace {
+bool better(const CheckpointRecord& a, const CheckpointRecord& b) {
+  if (a.dev_wer != b.dev_wer) return a.dev_wer < b.dev_wer;
+  return a.dev_loss < b.dev_loss;
+}
+}  // namespace
+
+std::vector<CheckpointRecord> CheckpointKeeper::best(int64_t n) const {
+  std::vector<CheckpointRecord> v;
+  for (const auto& r : kept_)
+    if (r.dev_wer >= 0) v.push_back(r);
+  std::stable_sort(v.begin(), v.end(), better);
+  if (static_cast<int64_t>(v.size()) > n) v.resize(static_cast<size_t>(std::max<int64_t>(n, 0)));
+  return v;
+}
+
+void CheckpointKeeper::add(const CheckpointRecord& r) {
+  kept_.erase(std::remove_if(kept_.begin(), kept_.end(),
+                             [&](const CheckpointRecord& k) { return k.step == r.step; }),
+              kept_.end());
+  kept_.push_back(r);
+  std::set<int64_t> keep;
+  for (size_t i = kept_.size() > static_cast<size_t>(keep_last_) ? kept_.size() - keep_last_ : 0;
+       i < kept_.size(); ++i)
+    keep.insert(kept_[i].step);
+  for (const auto& b : best(keep_best_)) keep.insert(b.step);
+  std::vector<CheckpointRecord> still;
+  for (const auto& k : kept_) {
+    if (keep.count(k.step)) {
+      still.push_back(k);
+    } else {
+      std::filesystem::remove(k.path);
+      std::filesystem::remove(optimizer_path(k.path));
+    }
+  }
+  kept_ = std::move(still);
+}
+
+void CheckpointKeeper::save(const std::string& dir) const {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& r : kept_)
+    j.push_back({{"step", r.step}, {"path", r.path}, {"dev_wer", r.dev_wer}, {"dev_loss", r.dev_loss}});
+  nn::write_file_atomic(dir + "/checkpoints.json", j.dump(1) + "\n");
+}
+
+void CheckpointKeeper::load(const std::string& dir) {
+  kept_.clear();
+  std::ifstream in(dir + "/checkpoints.json");
+  if (!in) return;
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  AG_CHECK(j.is_array(), dir, "/checkpoints.json is not a JSON array");
+  for (const auto& e : j)
+    if (std::filesystem::exists(e.value("path", "")))
+      kept_.push_back({e.value("step", int64_t{0}), e.value("path", ""), e.value("dev_wer", -1.0),
+                       e.value("dev_loss", 0.0)});
+}
+
+}  // namespace asr

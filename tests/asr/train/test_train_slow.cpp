@@ -1,0 +1,101 @@
+// asr-train end to end on AN4: a small model overfits a handful of utterances, resuming is
+// exact, averaging and checkpoints land, and bad input fails with its message.
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <iomanip>
+#include <sstream>
+
+#include "asr/model/checkpoint.h"
+#include "asr/eval/eval_tool.h"
+#include "asr/train/trainer.h"
+#include "common/gradcheck.h"
+#include "asr/train/train_testing.h"
+
+namespace fs = std::filesystem;
+
+BOOST_AUTO_TEST_CASE(overfits_a_handful_of_utterances) {
+  std::string data = testing::small_an4("overfit", 8, 8, true);
+  std::string config = testing::tiny_config(
+      data, "");
+  std::string out = fs::path(data).parent_path().string() + "/exp";
+  asr::TrainOptions o{config,
+                      {"model.dropout=0", "model.positional_dropout=0", "model.attention_dropout=0",
+                       "data.specaugment.enabled=false", "train.max_steps=250",
+                       "train.validate_every=250", "schedule.warmup_steps=50", "optim.lr=0.003"},
+                      out, "", false, -1, false};
+  BOOST_REQUIRE_EQUAL(asr::train(o), 0);
+  asr::EvalToolOptions e;
+  e.checkpoint = asr::latest_checkpoint(out);
+  e.data = data + "/dev";
+  e.beam_size = 1;
+  e.out = out + "/eval";
+  nlohmann::json r = asr::run_eval(e);
+  BOOST_TEST_MESSAGE("overfit CER " << r["cer"] << " WER " << r["wer"]);
+  BOOST_CHECK_LT(r["cer"].get<double>(), 0.05);
+  // The cache a 1000-frame stream holds, measured, is the formula's.
+  int64_t cache = r["kv_cache_bytes_1000_measured"].get<int64_t>();
+  BOOST_CHECK_EQUAL(cache, r["kv_cache_bytes_per_frame"].get<int64_t>() * 1000);
+  BOOST_CHECK_EQUAL(cache, r["kv_cache_bytes_1000_formula"].get<int64_t>());
+  std::ostringstream mb;
+  mb << std::fixed << std::setprecision(3) << cache / 1e6 << " |";
+  BOOST_CHECK(asr::compare_table({out + "/eval"}).find(mb.str()) != std::string::npos);
+  // The table names how each run decoded.
+  e.streaming = true;
+  e.chunk_size = 4;
+  e.left_chunks = 2;
+  e.out = out + "/eval_stream";
+  asr::run_eval(e);
+  const std::string table = asr::compare_table({out + "/eval", out + "/eval_stream"});
+  BOOST_CHECK(table.find("| offline |") != std::string::npos);
+  BOOST_CHECK(table.find("| streaming c4 l2 |") != std::string::npos);
+  BOOST_CHECK(fs::exists(out + "/model.avg.safetensors"));
+  BOOST_CHECK(fs::exists(out + "/curves.png"));
+  BOOST_CHECK(fs::exists(out + "/metrics.jsonl"));
+}
+
+BOOST_AUTO_TEST_CASE(resume_continues_exactly) {
+  std::string data = testing::small_an4("resume", 24, 4);
+  std::string config = testing::tiny_config(data);
+  std::string root = fs::path(data).parent_path().string();
+  // Several batches per epoch and an epoch boundary inside the 10 steps.
+  std::vector<std::string> sets = {"data.batch_frames=1500", "data.max_frames=1500", "train.max_epochs=0"};
+  asr::TrainOptions straight{config, sets, root + "/straight", "", false, 10, false};
+  BOOST_REQUIRE_EQUAL(asr::train(straight), 0);
+  asr::TrainOptions first{config, sets, root + "/resumed", "", false, 5, false};
+  BOOST_REQUIRE_EQUAL(asr::train(first), 0);
+  asr::TrainOptions second{config, sets, root + "/resumed", "", true, 10, false};
+  BOOST_REQUIRE_EQUAL(asr::train(second), 0);
+  auto a = nn::load_safetensors(root + "/straight/step_10.safetensors");
+  auto b = nn::load_safetensors(root + "/resumed/step_10.safetensors");
+  BOOST_REQUIRE_EQUAL(a.tensors.size(), b.tensors.size());
+  for (size_t i = 0; i < a.tensors.size(); ++i)
+    BOOST_CHECK_MESSAGE(testing::max_abs_diff(a.tensors[i].second, b.tensors[i].second) == 0.0f,
+                        a.tensors[i].first << " differs after resume");
+}
+
+BOOST_AUTO_TEST_CASE(bad_input_fails_with_its_message) {
+  std::string data = testing::small_an4("bad", 4, 2);
+  std::string root = fs::path(data).parent_path().string();
+  std::string config = testing::tiny_config(data);
+  // Missing data folder.
+  testing::check_error(
+      [&] {
+        asr::train({config, {"data.train=" + root + "/nowhere/train", "data.dev=" + root + "/nowhere/dev"},
+                    root + "/x", "", false, 1, false});
+      },
+      "nowhere");
+  // Empty dev set.
+  asr::write_manifest(data + "/dev.jsonl", {});
+  testing::check_error([&] { asr::train({config, {}, root + "/y", "", false, 1, false}); },
+                       "dev.jsonl holds no utterances");
+  // A checkpoint the config does not match: resume with a wider model.
+  std::string good = testing::small_an4("bad2", 4, 2);
+  std::string config2 = testing::tiny_config(good);
+  std::string out = fs::path(good).parent_path().string() + "/exp";
+  BOOST_REQUIRE_EQUAL(asr::train({config2, {}, out, "", false, 2, false}), 0);
+  testing::check_error([&] { asr::train({config2, {"model.d_model=32"}, out, "", true, 4, false}); },
+                       "does the config match the checkpoint?");
+  testing::check_error([&] { asr::train({config2, {}, root + "/empty", "", true, 4, false}); },
+                       "--resume: no checkpoint in");
+}
