@@ -4,9 +4,11 @@
 #include <sndfile.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <sstream>
 
 #include "asr/data/audio_header.h"
@@ -57,10 +59,17 @@ class InputFile : public SoundFile {
       fail(path, "bad header (", info().samplerate, " Hz, ", info().channels, " channels)");
     if (info().frames <= 0) fail(path, "has no samples");
     int64_t declared = declared_frames(path);
+    if (declared > info().frames && is_mpeg())
+      fail(path, "libsndfile would decode ", info().frames,
+           " samples, its MPEG frames hold at least ", declared,
+           " (an MP3 without a Xing/Info tag, whose length libsndfile estimates from its first "
+           "frame; re-encode it)");
     if (declared > info().frames)
       fail(path, "truncated: the header declares ", declared, " samples, the file holds ",
            info().frames);
   }
+
+  bool is_mpeg() const { return (info().format & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG; }
 
  private:
   static const std::string& existing(const std::string& path) {
@@ -112,7 +121,8 @@ int format_for(const std::string& path) {
   if (ext == ".wav") return SF_FORMAT_WAV | SF_FORMAT_PCM_16;
   if (ext == ".flac") return SF_FORMAT_FLAC | SF_FORMAT_PCM_16;
   if (ext == ".sph") return SF_FORMAT_NIST | SF_FORMAT_PCM_16;
-  fail(path, "cannot write audio with extension '", ext, "' (use .wav, .flac or .sph)");
+  if (ext == ".mp3") return SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III;
+  fail(path, "cannot write audio with extension '", ext, "' (use .wav, .flac, .sph or .mp3)");
 }
 
 }  // namespace
@@ -122,9 +132,21 @@ std::vector<float> read_audio(const std::string& path, int rate, double start, d
   InputFile file(path);
   const SF_INFO& info = file.info();
   auto [first, last] = segment_frames(path, info, start, end);
-  if (first > 0 && sf_seek(file.get(), first, SEEK_SET) != first)
-    fail(path, "cannot seek to sample ", first, " (", sf_strerror(file.get()), ")");
   std::vector<float> x(static_cast<size_t>(last - first) * info.channels);
+  if (file.is_mpeg()) {
+    // libsndfile's MP3 seeks are not sample-accurate in VBR files (measured: the samples after
+    // a seek differ from a full decode's), so an MP3 segment is reached by decoding from the
+    // start of the file.
+    for (sf_count_t skipped = 0; skipped < first;) {
+      sf_count_t n = std::min<sf_count_t>(first - skipped, last - first);
+      if (sf_readf_float(file.get(), x.data(), n) != n)
+        fail(path, "truncated or corrupt: cannot decode up to sample ", first, " (",
+             sf_strerror(file.get()), ")");
+      skipped += n;
+    }
+  } else if (first > 0 && sf_seek(file.get(), first, SEEK_SET) != first) {
+    fail(path, "cannot seek to sample ", first, " (", sf_strerror(file.get()), ")");
+  }
   sf_count_t got = sf_readf_float(file.get(), x.data(), last - first);
   if (got != last - first || sf_error(file.get()) != SF_ERR_NO_ERROR)
     fail(path, "truncated or corrupt: decoded ", got, " of ", last - first, " samples from ", first,
@@ -137,6 +159,28 @@ std::vector<float> read_audio(const std::string& path, int rate, double start, d
   } catch (const AudioError& e) {
     fail(path, e.what());
   }
+}
+
+bool is_audio_extension(const std::string& ext) {
+  static const std::set<std::string> extensions = [] {
+    // libsndfile's own list ("wav", "flac", "m1a", "oga", ...) and the usual other names of
+    // the same formats; "raw" is left out (header-less: nothing says how to read it).
+    std::set<std::string> e = {".mp3", ".mp2", ".mp1", ".sph", ".nist", ".ogg",
+                               ".opus", ".aif", ".aifc", ".snd"};
+    int count = 0;
+    sf_command(nullptr, SFC_GET_FORMAT_MAJOR_COUNT, &count, sizeof count);
+    for (int i = 0; i < count; ++i) {
+      SF_FORMAT_INFO f{};
+      f.format = i;
+      if (sf_command(nullptr, SFC_GET_FORMAT_MAJOR, &f, sizeof f) != 0 || !f.extension) continue;
+      std::string ext = std::string(".").append(f.extension);
+      if (ext != ".raw") e.insert(ext);
+    }
+    return e;
+  }();
+  std::string lower = ext;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return extensions.count(lower) > 0;
 }
 
 double audio_duration(const std::string& path) {

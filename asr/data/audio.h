@@ -1,5 +1,6 @@
-// Audio input: FLAC, WAV and NIST SPHERE through libsndfile, as float32 mono in [-1, 1] at
-// the model rate (16 kHz). Other rates are resampled with libsoxr (high quality).
+// Audio input: every format libsndfile reads (FLAC, WAV, NIST SPHERE, MP3, Ogg/Vorbis/Opus,
+// AIFF, ...), as float32 mono in [-1, 1] at the model rate (16 kHz). Other rates are resampled
+// with libsoxr (high quality).
 #pragma once
 #include <string>
 #include <vector>
@@ -20,20 +21,28 @@ struct AudioError : ag::Error {
 };
 
 // Reads [start, end) seconds of `path` (end < 0: to the end), mixes channels to mono and
-// resamples to `rate`. Only the segment is decoded (the file is seeked to `start`).
+// resamples to `rate`. Only the segment is decoded (the file is seeked to `start`), except in
+// MP3, whose seeks libsndfile does not make sample-accurate: it is decoded from its start.
 // Throws AudioError for a missing, unreadable, corrupt or empty file, or a segment outside
 // the file.
 std::vector<float> read_audio(const std::string& path, int rate = kSampleRate, double start = 0,
                               double end = -1);
 
-// Duration in seconds from the header alone (no decoding). Throws AudioError as read_audio.
+// Duration in seconds from the header alone (no decoding): libsndfile's frame count. MP3: exact
+// where a Xing/Info tag gives the length (LAME, ffmpeg and libsndfile write one); an MP3
+// without one is refused (libsndfile would guess its length and stop decoding there).
+// Throws AudioError as read_audio.
 double audio_duration(const std::string& path);
 
 // Writes interleaved `samples` ([frames * channels], in [-1, 1]) as 16-bit PCM (round(32768 x),
 // clipped; read_audio gives back exactly samples that are multiples of 1/32768), atomically
-// (temp file, then rename). The format comes from the extension: .wav, .flac or .sph (NIST).
+// (temp file, then rename). The format comes from the extension: .wav, .flac, .sph (NIST) or
+// .mp3 (MPEG layer III, lossy: samples do not come back exactly).
 void write_audio(const std::string& path, const std::vector<float>& samples, int rate,
                  int channels = 1);
+
+// Whether `ext` (".flac", case-insensitive) names a format libsndfile reads.
+bool is_audio_extension(const std::string& ext);
 
 // x sampled at from_rate -> the same signal at to_rate (about x.size() * to_rate / from_rate
 // samples). Throws AudioError for a non-positive rate.

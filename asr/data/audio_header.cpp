@@ -1,7 +1,10 @@
-// Reads the declared length from WAV (RIFF) and NIST SPHERE headers.
+// Reads the declared length from WAV (RIFF) and NIST SPHERE headers, and bounds an MPEG audio
+// stream's length from below by walking its frame headers (ISO 11172-3 / 13818-3).
 #include "asr/data/audio_header.h"
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 
@@ -49,6 +52,50 @@ int64_t sphere_frames(std::ifstream& in) {
   }
 }
 
+
+// MPEG audio (layers I-III, MPEG-1/2/2.5): an optional ID3v2 tag, then frames, each a 4-byte
+// header from which its byte length follows. Returns the samples the frames hold, or -1 if
+// the file does not start with a frame (after the tag). Stops at the first byte that is not a
+// frame header (an ID3v1/APE tag, garbage): the count is then a lower bound.
+int64_t mpeg_frames(std::ifstream& in) {
+  // kbit/s by [MPEG-1 ? 0 : 1][layer - 1][index]; index 0 (free format) and 15 are unusable.
+  static constexpr int kBitrate[2][3][15] = {
+      {{0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448},
+       {0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384},
+       {0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320}},
+      {{0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256},
+       {0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160},
+       {0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160}}};
+  static constexpr int kRate[3] = {44100, 48000, 32000};  // MPEG-1; /2 MPEG-2, /4 MPEG-2.5
+  in.seekg(0);
+  unsigned char h[10];
+  if (!in.read(reinterpret_cast<char*>(h), 10)) return -1;
+  std::streamoff at = 0;
+  if (std::memcmp(h, "ID3", 3) == 0)  // ID3v2: 10-byte header, syncsafe size, optional footer
+    at = 10 + ((h[6] & 0x7f) << 21 | (h[7] & 0x7f) << 14 | (h[8] & 0x7f) << 7 | (h[9] & 0x7f)) +
+         ((h[5] & 0x10) ? 10 : 0);
+  int64_t samples = 0;
+  for (bool first = true;; first = false) {
+    in.clear();
+    in.seekg(at);
+    if (!in.read(reinterpret_cast<char*>(h), 4) || h[0] != 0xff || (h[1] & 0xe0) != 0xe0)
+      return first ? -1 : samples;
+    int version = (h[1] >> 3) & 3;  // 3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5
+    int layer = 4 - ((h[1] >> 1) & 3);
+    int bitrate_index = h[2] >> 4, rate_index = (h[2] >> 2) & 3, padding = (h[2] >> 1) & 1;
+    if (version == 1 || layer == 4 || bitrate_index == 0 || bitrate_index == 15 || rate_index == 3)
+      return first ? -1 : samples;
+    bool mpeg1 = version == 3;
+    int64_t bps = kBitrate[mpeg1 ? 0 : 1][layer - 1][bitrate_index] * 1000;
+    int64_t rate = kRate[rate_index] >> (mpeg1 ? 0 : version == 2 ? 1 : 2);
+    int per_frame = layer == 1 ? 384 : (layer == 3 && !mpeg1) ? 576 : 1152;
+    int64_t bytes = layer == 1 ? (12 * bps / rate + padding) * 4
+                               : per_frame / 8 * bps / rate + padding;
+    samples += per_frame;
+    at += bytes;
+  }
+}
+
 }  // namespace
 
 int64_t declared_frames(const std::string& path) {
@@ -61,7 +108,10 @@ int64_t declared_frames(const std::string& path) {
     in.seekg(0);
     return sphere_frames(in);
   }
-  return -1;
+  int64_t mpeg = mpeg_frames(in);
+  // A LAME/Xing tag makes decoders drop its own frame, the encoder delay and the padding
+  // (12 bits each): at most 1152 + 2 x 4095 samples fewer than the frames hold.
+  return mpeg < 0 ? -1 : std::max<int64_t>(0, mpeg - kMpegTrimmedSamples);
 }
 
 }  // namespace asr

@@ -1,4 +1,7 @@
-// LibriSpeech layout reader.
+// LibriSpeech layout reader. An utterance's audio is the file of its chapter folder named
+// <id>.<ext> for any extension libsndfile reads (is_audio_extension): <id>.flac when there are
+// several, else <id>.wav, else the first by extension (so the MP3 copies of LibriSpeech read
+// like the original).
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -14,7 +17,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool is_audio(const fs::path& p) { return p.extension() == ".flac" || p.extension() == ".wav"; }
+// Which of two audio files of one utterance to read: .flac, then .wav, then by extension.
+bool preferred(const fs::path& a, const fs::path& b) {
+  auto rank = [](const fs::path& p) {
+    return p.extension() == ".flac" ? 0 : p.extension() == ".wav" ? 1 : 2;
+  };
+  return rank(a) != rank(b) ? rank(a) < rank(b) : a.extension() < b.extension();
+}
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
@@ -37,8 +46,9 @@ std::map<fs::path, Chapter> scan(const fs::path& root) {
     const fs::path& p = it->path();
     if (ends_with(p.filename().string(), ".trans.txt")) {
       chapters[p.parent_path()].transcripts.push_back(p);
-    } else if (is_audio(p)) {
-      chapters[p.parent_path()].audio[p.stem().string()] = p;
+    } else if (is_audio_extension(p.extension().string())) {
+      auto [at, added] = chapters[p.parent_path()].audio.emplace(p.stem().string(), p);
+      if (!added && preferred(p, at->second)) at->second = p;
     }
   }
   if (ec) throw CorpusError(root.string() + ": cannot list the folder: " + ec.message());

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -112,6 +114,38 @@ BOOST_AUTO_TEST_CASE(segments_are_read_by_seeking) {
     // Up to kMaxSegmentOvershoot past the end is cut at the end.
     BOOST_TEST(asr::read_audio(path, 16000, 3.0, 3.3 + 0.4) == slice(x, 48000, 52800), path);
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_segment_of_a_long_talk_costs_only_the_segment) {
+  // A 300-hour NIST SPHERE talk (34 GB, sparse: only the header and one utterance are on disk)
+  // with an AN4 utterance at hour 299. Decoding up to the segment would take minutes (and
+  // whole-file decoding 69 GB of floats); a seek reads the utterance alone.
+  Scratch scratch;
+  std::string path = scratch("long.sph");
+  std::vector<float> x = asr::read_audio(an4_flac());
+  const int64_t frames = int64_t{300} * 3600 * 16000, at = int64_t{299} * 3600 * 16000;
+  std::string header = "NIST_1A\n   1024\nsample_count -i " + std::to_string(frames) +
+                       "\nsample_rate -i 16000\nchannel_count -i 1\nsample_n_bytes -i 2\n"
+                       "sample_byte_format -s2 01\nsample_coding -s3 pcm\nend_head\n";
+  header.resize(1024, ' ');
+  std::string pcm;
+  for (float v : x) {
+    auto s = static_cast<uint16_t>(static_cast<int16_t>(std::lround(v * 32768.0f)));
+    pcm += {static_cast<char>(s & 0xff), static_cast<char>(s >> 8)};
+  }
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << header;
+    out.seekp(1024 + at * 2);
+    out << pcm;
+  }
+  fs::resize_file(path, 1024 + frames * 2);
+  BOOST_TEST(asr::audio_duration(path) == 300.0 * 3600);
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<float> y = asr::read_audio(path, 16000, 299.0 * 3600, 299.0 * 3600 + 3.3);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  BOOST_TEST(y == x, boost::test_tools::per_element());
+  BOOST_TEST(seconds < 0.5, "reading 3.3 s of a 300-hour talk took " << seconds << " s");
 }
 
 BOOST_AUTO_TEST_CASE(channels_are_mixed_to_mono) {
@@ -228,8 +262,9 @@ BOOST_AUTO_TEST_CASE(segments_outside_the_file_are_refused) {
 
 BOOST_AUTO_TEST_CASE(bad_arguments_are_refused) {
   Scratch scratch;
-  std::string mp3 = scratch("a.mp3");
-  expect_audio_error([&] { asr::write_audio(mp3, {0.0f}, 16000); }, mp3, "use .wav, .flac or .sph");
+  std::string ogg = scratch("a.ogg");
+  expect_audio_error([&] { asr::write_audio(ogg, {0.0f}, 16000); }, ogg,
+                     "use .wav, .flac, .sph or .mp3");
   expect_audio_error(
       [&] {
         asr::write_audio(scratch("a.wav"), {0.0f, 0.0f, 0.0f}, 16000, 2);
