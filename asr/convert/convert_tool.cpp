@@ -6,11 +6,12 @@
 #include <iostream>
 
 #include "asr/convert/conversion_quality.h"
-#include "asr/eval/eval_tool.h"
-#include "asr/eval/evaluate.h"
 #include "asr/data/manifest.h"
+#include "asr/data/model_assets.h"
+#include "asr/eval/eval_data.h"
+#include "asr/eval/evaluate.h"
+#include "asr/model/checkpoint.h"
 #include "nn/safetensors.h"
-#include "asr/data/prepare.h"
 
 namespace asr {
 namespace fs = std::filesystem;
@@ -18,39 +19,28 @@ namespace fs = std::filesystem;
 namespace {
 
 // A data set to run the model over: its first `max_utts` utterances, read as asr-eval reads
-// --data, with the tokenizer and CMVN statistics of the model's data folder (the config's
-// data.train folder, or the data set's own folder when that one has no tokenizer).
+// --data, with the model's tokenizer and CMVN statistics.
 struct DataSet {
-  std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<Loader> loader;
   std::vector<Batch> batches;
 };
 
-DataSet load_data(const Config& cfg, const std::string& flag, const std::string& data,
-                  int64_t max_utts) {
-  AG_CHECK(fs::exists(data) || fs::exists(data + ".jsonl"), flag, " ", data,
-           ": no data there (expected a manifest .jsonl, a split DIR/dev with DIR/dev.jsonl, or a "
-           "data folder)");
+DataSet load_data(const Config& cfg, const ModelAssets& assets, const std::string& input,
+                  const std::string& flag, const std::string& data,
+                  const DataManifest& manifest, int64_t max_utts) {
   AG_CHECK(max_utts >= 1, flag, ": utterance count ", max_utts, " must be at least 1");
-  const std::string manifest = manifest_for(data);
-  DataFolder folder{fs::path(cfg.data.train).parent_path().string()};
-  if (!fs::exists(folder.tokenizer())) folder.dir = fs::path(manifest).parent_path().string();
-  AG_CHECK(fs::exists(folder.tokenizer()), flag, " ", data, ": no tokenizer at ",
-           folder.tokenizer(), " (nor in the config's data folder ", cfg.data.train, ")");
+  check_folder_tokenizer(*assets.tokenizer, input, {manifest.folder()});
   DataSet s;
-  s.tokenizer = load_tokenizer(folder.tokenizer());
-  std::optional<Cmvn> cmvn;
-  if (cfg.data.cmvn) cmvn = Cmvn::load(folder.cmvn());
-  std::vector<Utterance> utts = read_manifest(manifest);
+  std::vector<Utterance> utts = read_manifest(manifest.path());
   if (static_cast<int64_t>(utts.size()) > max_utts) utts.resize(static_cast<size_t>(max_utts));
-  AG_CHECK(!utts.empty(), flag, " ", manifest, " holds no utterances");
-  s.loader = std::make_unique<Loader>(utts, *s.tokenizer, cmvn, cfg.data, false,
+  AG_CHECK(!utts.empty(), flag, " ", data, " holds no utterances");
+  s.loader = std::make_unique<Loader>(utts, *assets.tokenizer, assets.cmvn, cfg.data, false,
                                       static_cast<uint64_t>(cfg.seed));
   s.loader->start_epoch(0);
   while (std::optional<Batch> b = s.loader->next()) s.batches.push_back(std::move(*b));
-  AG_CHECK(!s.batches.empty(), flag, " ", manifest, ": every utterance was skipped\n",
+  AG_CHECK(!s.batches.empty(), flag, " ", data, ": every utterance was skipped\n",
            s.loader->skips().summary());
-  std::cerr << "asr-convert: " << flag << " " << manifest << ": " << utts.size() << " utterances\n";
+  std::cerr << "asr-convert: " << flag << " " << data << ": " << utts.size() << " utterances\n";
   return s;
 }
 
@@ -60,8 +50,8 @@ int64_t vocab_size_of(const nn::SafetensorsFile& f, const std::string& path) {
   ag::detail::fail("--input ", path, " has no ctc.ctc_lo.weight (not a CTC model checkpoint?)");
 }
 
-double wer(CtcModel& model, DataSet& data, int beam) {
-  return evaluate(model, *data.loader, *data.tokenizer, {beam, 0, -1}).words.rate();
+double wer(CtcModel& model, DataSet& data, const Tokenizer& tokenizer, int beam) {
+  return evaluate(model, *data.loader, tokenizer, {beam, 0, -1}).words.rate();
 }
 
 }  // namespace
@@ -79,37 +69,52 @@ nlohmann::json run_convert(const ConvertToolOptions& o, std::ostream& out) {
   AG_CHECK(o.calibration.empty() || o.convert.to != "gqa",
            "--calibration applies to --to mla_simple or mla; gqa pools heads without data");
 
+  // The data sets first: a bad flag fails before any work.
+  std::optional<DataManifest> calibration_data, test_data;
+  if (!o.calibration.empty()) calibration_data.emplace(o.calibration, "--calibration", "");
+  if (!o.test_quality.empty()) test_data.emplace(o.test_quality, "--test-quality", "");
+  // The tokenizer and CMVN statistics go into the converted file; an older file without them
+  // needs them looked up only to decode data.
+  const bool decodes = calibration_data || test_data;
+  std::optional<ModelAssets> assets = embedded_assets(file, o.input);
+  if (decodes) assets = checkpoint_assets(file, cfg, o.input);
+
   CtcModel mha(cfg.model, vocab_size_of(file, o.input));
   try {
-    mha.load_state_dict(file.tensors);
+    mha.load_state_dict(model_weights(file.tensors));
   } catch (const ag::Error& e) {
     throw ag::Error("--input " + o.input + ": " + e.what());
   }
   mha.eval();
   std::vector<Matrix> grams;
   if (!o.calibration.empty()) {
-    DataSet calibration = load_data(cfg, "--calibration", o.calibration, o.calibration_utts);
+    DataSet calibration = load_data(cfg, *assets, o.input, "--calibration", o.calibration,
+                                      *calibration_data, o.calibration_utts);
     grams = input_grams(capture_attention_inputs(mha, calibration.batches));
   }
   Conversion conversion = convert_model(cfg, mha, o.convert, grams);
 
+  const nn::SafetensorsFile attached =
+      assets ? embed_assets(*assets->tokenizer, assets->cmvn) : nn::SafetensorsFile{};
   nn::Metadata meta = file.metadata;
+  for (const auto& [key, value] : attached.metadata) meta.erase(key);
   meta["config"] = to_yaml(conversion.config);
   meta["converted_from"] = o.input;
   meta["conversion"] = "asr-convert --to " + o.convert.to +
                        (o.calibration.empty() ? "" : " --calibration " + o.calibration);
   if (fs::path(o.output).has_parent_path())
     fs::create_directories(fs::path(o.output).parent_path());
-  conversion.model->save(o.output, meta);
+  save_model_file(o.output, *conversion.model, meta, attached);
   std::cerr << "asr-convert: wrote " << o.output << "\n";
 
   QualityReport report = conversion_summary(mha, conversion);
   if (!o.test_quality.empty()) {
-    DataSet test = load_data(cfg, "--test-quality", o.test_quality, o.quality_utts);
+    DataSet test = load_data(cfg, *assets, o.input, "--test-quality", o.test_quality, *test_data,
+                             o.quality_utts);
     report =
         measure_quality(mha, conversion, capture_attention_inputs(mha, test.batches), test.batches);
-    report.wer_before = wer(mha, test, o.beam_size);
-    report.wer_after = wer(*conversion.model, test, o.beam_size);
+    report.wer_before = wer(mha, test, *assets->tokenizer, o.beam_size);
+    report.wer_after = wer(*conversion.model, test, *assets->tokenizer, o.beam_size);
   }
   out << format_report(report);
   nlohmann::json j = to_json(report);

@@ -1,6 +1,8 @@
 // Character tokenizer: a byte -> id table over the fixed vocabulary.
 #include "asr/data/char_tokenizer.h"
 
+#include <nlohmann/json.hpp>
+
 #include "asr/data/text_chars.h"
 
 namespace asr {
@@ -70,6 +72,11 @@ std::string CharTokenizer::piece(int64_t id) const {
     throw TokenizerError("piece: id " + std::to_string(id) + " is outside the vocabulary [0, " +
                          std::to_string(vocab_size()) + ")");
   return pieces_[id];
+}
+
+TokenizerFiles CharTokenizer::files() const {
+  nlohmann::json index = {{"type", "char"}, {"pieces", pieces_}};
+  return {{kTokenizerIndex, index.dump(2) + "\n"}};
 }
 
 }  // namespace asr

@@ -19,6 +19,7 @@ class CharTokenizer : public Tokenizer {
   std::string decode(const std::vector<int64_t>& ids) const override;
   int64_t vocab_size() const override { return static_cast<int64_t>(pieces_.size()); }
   std::string piece(int64_t id) const override;
+  TokenizerFiles files() const override;  // tokenizer.json: {"type": "char", "pieces": [...]}
   const std::vector<std::string>& pieces() const { return pieces_; }
 
  private:

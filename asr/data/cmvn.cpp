@@ -23,6 +23,7 @@ void check_feats(const ag::Tensor& feats, int64_t dim, const char* op) {
 }  // namespace
 
 void Cmvn::add(const ag::Tensor& feats) {
+  AG_CHECK(!given(), "Cmvn::add: a normalization given as mean and std holds no sums to add to");
   check_feats(feats, dim(), "add");
   const int64_t t_len = feats.size(0), f_len = feats.size(1);
   if (sum_.empty()) {
@@ -40,6 +41,8 @@ void Cmvn::add(const ag::Tensor& feats) {
 }
 
 void Cmvn::merge(const Cmvn& other) {
+  AG_CHECK(!given() && !other.given(),
+           "Cmvn::merge: a normalization given as mean and std holds no sums to merge");
   if (other.frames_ == 0) return;
   if (sum_.empty()) {
     *this = other;
@@ -54,12 +57,14 @@ void Cmvn::merge(const Cmvn& other) {
 }
 
 std::vector<float> Cmvn::mean() const {
+  if (given()) return given_mean_;
   std::vector<float> m(sum_.size());
   for (size_t f = 0; f < m.size(); ++f) m[f] = static_cast<float>(sum_[f] / frames_);
   return m;
 }
 
 std::vector<float> Cmvn::stddev() const {
+  if (given()) return given_stddev_;
   std::vector<float> s(sum_.size());
   for (size_t f = 0; f < s.size(); ++f) {
     double mean = sum_[f] / frames_;
@@ -70,7 +75,7 @@ std::vector<float> Cmvn::stddev() const {
 }
 
 ag::Tensor Cmvn::apply(const ag::Tensor& feats) const {
-  AG_CHECK(frames_ > 0, "Cmvn::apply: no statistics (no frames added or loaded)");
+  AG_CHECK(frames_ > 0 || given(), "Cmvn::apply: no statistics (no frames added or loaded)");
   check_feats(feats, dim(), "apply");
   std::vector<float> m = mean(), s = stddev(), inv(s.size());
   for (size_t f = 0; f < s.size(); ++f) inv[f] = 1.0f / s[f];
@@ -85,7 +90,8 @@ ag::Tensor Cmvn::apply(const ag::Tensor& feats) const {
 }
 
 void Cmvn::save(const std::string& path) const {
-  AG_CHECK(frames_ > 0, path, ": Cmvn::save: no statistics to save (no frames added)");
+  AG_CHECK(frames_ > 0, path, ": Cmvn::save: no statistics to save (",
+           given() ? "a normalization given as mean and std has no sums" : "no frames added", ")");
   nlohmann::json j = {{"frames", frames_}, {"sum", sum_}, {"sum_sq", sum_sq_}};
   nn::write_file_atomic(path, j.dump() + "\n");
 }
@@ -116,6 +122,21 @@ Cmvn Cmvn::load(const std::string& path) {
   for (size_t f = 0; f < c.sum_.size(); ++f)
     AG_CHECK(std::isfinite(c.sum_[f]) && std::isfinite(c.sum_sq_[f]) && c.sum_sq_[f] >= 0, path,
              ": CMVN bin ", f, " has a bad sum (", c.sum_[f], ") or sum_sq (", c.sum_sq_[f], ")");
+  return c;
+}
+
+Cmvn Cmvn::from_mean_stddev(std::vector<float> mean, std::vector<float> stddev,
+                            const std::string& source) {
+  AG_CHECK(!mean.empty() && mean.size() == stddev.size(), source, ": CMVN mean has ", mean.size(),
+           " bins and std ", stddev.size(), " (must match, non-empty)");
+  for (size_t f = 0; f < mean.size(); ++f)
+    AG_CHECK(std::isfinite(mean[f]) && std::isfinite(stddev[f]) &&
+                 stddev[f] >= static_cast<float>(kStdFloor),
+             source, ": CMVN bin ", f, " has a bad mean (", mean[f], ") or std (", stddev[f],
+             "; at least ", kStdFloor, ")");
+  Cmvn c;
+  c.given_mean_ = std::move(mean);
+  c.given_stddev_ = std::move(stddev);
   return c;
 }
 

@@ -3,6 +3,8 @@
 
 #include <sentencepiece_trainer.h>
 
+#include <nlohmann/json.hpp>
+
 #include <set>
 #include <unordered_map>
 
@@ -61,9 +63,10 @@ std::string train_sentencepiece(const std::string& type, const std::vector<std::
   return model;
 }
 
-SentencepieceTokenizer::SentencepieceTokenizer(const std::string& model,
-                                               const std::string& source) {
-  auto status = sp_.LoadFromSerializedProto(model);
+SentencepieceTokenizer::SentencepieceTokenizer(std::string type, std::string model,
+                                               const std::string& source)
+    : type_(std::move(type)), model_(std::move(model)) {
+  auto status = sp_.LoadFromSerializedProto(model_);
   if (!status.ok())
     throw TokenizerError(source + ": not a sentencepiece model (" + status.ToString() + ")");
   if (sp_.unk_id() != 0)
@@ -116,6 +119,11 @@ std::string SentencepieceTokenizer::piece(int64_t id) const {
     throw TokenizerError("piece: id " + std::to_string(id) + " is outside the vocabulary [0, " +
                          std::to_string(vocab_size()) + ")");
   return id == 0 ? kBlank : sp_.IdToPiece(static_cast<int>(id - 1));
+}
+
+TokenizerFiles SentencepieceTokenizer::files() const {
+  nlohmann::json index = {{"type", type_}, {"model", kTokenizerModel}, {"vocab_size", vocab_size()}};
+  return {{kTokenizerIndex, index.dump(2) + "\n"}, {kTokenizerModel, model_}};
 }
 
 }  // namespace asr

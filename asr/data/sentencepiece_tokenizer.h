@@ -10,16 +10,20 @@ namespace asr {
 
 class SentencepieceTokenizer : public Tokenizer {
  public:
-  // `model` is a serialized sentencepiece ModelProto read from `source` (named in errors).
-  SentencepieceTokenizer(const std::string& model, const std::string& source);
+  // `model` is a serialized sentencepiece ModelProto of `type` (bpe | unigram) read from
+  // `source` (named in errors).
+  SentencepieceTokenizer(std::string type, std::string model, const std::string& source);
 
   std::vector<int64_t> encode(const std::string& text) const override;
   std::string decode(const std::vector<int64_t>& ids) const override;
   int64_t vocab_size() const override { return sp_.GetPieceSize() + 1; }
   std::string piece(int64_t id) const override;
+  // tokenizer.json {"type", "model": "tokenizer.model", "vocab_size"} and tokenizer.model.
+  TokenizerFiles files() const override;
 
  private:
   sentencepiece::SentencePieceProcessor sp_;
+  std::string type_, model_;
 };
 
 // Trains a `type` (bpe | unigram) model of `vocab_size` pieces (counting <unk>, not the blank)

@@ -1,6 +1,7 @@
 // Text normalization, and training / saving / loading either kind of tokenizer. A tokenizer
 // folder holds tokenizer.json ({"type": "char", "pieces": [...]} or {"type": "bpe" | "unigram",
-// "model": "tokenizer.model", "vocab_size": n}) and, for sentencepiece, tokenizer.model.
+// "model": "tokenizer.model", "vocab_size": n}) and, for sentencepiece, tokenizer.model; each
+// tokenizer writes its own (files()).
 #include "asr/data/tokenizer.h"
 
 #include <filesystem>
@@ -18,9 +19,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-
-const char* const kIndex = "tokenizer.json";
-const char* const kModel = "tokenizer.model";
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -41,17 +39,6 @@ const json& field(const json& index, const char* key, json::value_t kind, const 
   if (it == index.end() || it->type() != kind)
     throw TokenizerError(file + ": key '" + key + "' is missing or of the wrong type");
   return *it;
-}
-
-std::unique_ptr<Tokenizer> load_sentencepiece(const json& index, const fs::path& dir,
-                                              const std::string& file) {
-  fs::path model_path = dir / field(index, "model", json::value_t::string, file).get<std::string>();
-  auto tok = std::make_unique<SentencepieceTokenizer>(read_file(model_path), model_path.string());
-  auto expected = field(index, "vocab_size", json::value_t::number_unsigned, file).get<int64_t>();
-  if (tok->vocab_size() != expected)
-    throw TokenizerError(model_path.string() + ": has " + std::to_string(tok->vocab_size()) +
-                         " tokens but " + file + " says " + std::to_string(expected));
-  return tok;
 }
 
 }  // namespace
@@ -75,30 +62,45 @@ std::string normalize_text(const std::string& text) {
 std::unique_ptr<Tokenizer> train_tokenizer(const std::string& type,
                                            const std::vector<std::string>& texts,
                                            int64_t vocab_size, const std::string& dir) {
-  json index = {{"type", type}};
+  std::unique_ptr<Tokenizer> tok;
   if (type == "char") {
-    index["pieces"] = CharTokenizer::default_pieces();
+    tok = std::make_unique<CharTokenizer>(CharTokenizer::default_pieces(), "default pieces");
   } else if (type == "bpe" || type == "unigram") {
-    std::string model = train_sentencepiece(type, texts, vocab_size);
-    fs::create_directories(dir);
-    nn::write_file_atomic((fs::path(dir) / kModel).string(), model);
-    index["model"] = kModel;
-    index["vocab_size"] = SentencepieceTokenizer(model, "trained model").vocab_size();
+    tok = std::make_unique<SentencepieceTokenizer>(type, train_sentencepiece(type, texts, vocab_size),
+                                                   "trained model");
   } else {
     throw TokenizerError("tokenizer type '" + type + "' is not one of char, bpe, unigram");
   }
   fs::create_directories(dir);
-  nn::write_file_atomic((fs::path(dir) / kIndex).string(), index.dump(2) + "\n");
+  // The index last: a folder with an index has its model.
+  TokenizerFiles files = tok->files();
+  for (const auto& [name, bytes] : files)
+    if (name != kTokenizerIndex) nn::write_file_atomic((fs::path(dir) / name).string(), bytes);
+  nn::write_file_atomic((fs::path(dir) / kTokenizerIndex).string(), files.at(kTokenizerIndex));
   return load_tokenizer(dir);
 }
 
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir) {
-  std::string file = (fs::path(dir) / kIndex).string();
-  json index = json::parse(read_file(file), nullptr, false);
+  return read_tokenizer([&](const std::string& name) { return read_file(fs::path(dir) / name); },
+                        (fs::path(dir) / "").string());
+}
+
+std::unique_ptr<Tokenizer> read_tokenizer(
+    const std::function<std::string(const std::string& name)>& read, const std::string& prefix) {
+  const std::string file = prefix + kTokenizerIndex;
+  json index = json::parse(read(kTokenizerIndex), nullptr, false);
   if (index.is_discarded() || !index.is_object())
     throw TokenizerError(file + ": not a JSON object");
   std::string type = field(index, "type", json::value_t::string, file).get<std::string>();
-  if (type == "bpe" || type == "unigram") return load_sentencepiece(index, dir, file);
+  if (type == "bpe" || type == "unigram") {
+    std::string name = field(index, "model", json::value_t::string, file).get<std::string>();
+    auto tok = std::make_unique<SentencepieceTokenizer>(type, read(name), prefix + name);
+    auto expected = field(index, "vocab_size", json::value_t::number_unsigned, file).get<int64_t>();
+    if (tok->vocab_size() != expected)
+      throw TokenizerError(prefix + name + ": has " + std::to_string(tok->vocab_size()) +
+                           " tokens but " + file + " says " + std::to_string(expected));
+    return tok;
+  }
   if (type != "char")
     throw TokenizerError(file + ": type '" + type + "' is not one of char, bpe, unigram");
   std::vector<std::string> pieces;

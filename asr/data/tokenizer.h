@@ -4,6 +4,8 @@
 // single spaces, trimmed).
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +19,12 @@ struct TokenizerError : ag::Error {
   using ag::Error::Error;
 };
 
+// The files that hold a tokenizer: the index, and for sentencepiece the model it names.
+inline constexpr const char* kTokenizerIndex = "tokenizer.json";
+inline constexpr const char* kTokenizerModel = "tokenizer.model";
+// File name -> bytes.
+using TokenizerFiles = std::map<std::string, std::string>;
+
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
@@ -24,6 +32,9 @@ class Tokenizer {
   virtual std::string decode(const std::vector<int64_t>& ids) const = 0;
   virtual int64_t vocab_size() const = 0;  // counts the blank
   virtual std::string piece(int64_t id) const = 0;
+  // What rebuilds it (read_tokenizer), as train_tokenizer writes it: tokenizer.json and, for
+  // sentencepiece, tokenizer.model. Two tokenizers encode alike when their files are equal.
+  virtual TokenizerFiles files() const = 0;
 };
 
 // Upper case, characters outside A-Z ' and space kept (encode refuses them), runs of
@@ -40,5 +51,10 @@ std::unique_ptr<Tokenizer> train_tokenizer(const std::string& type,
                                            int64_t vocab_size, const std::string& dir);
 // Loads what train_tokenizer wrote; throws naming the file when missing or corrupt.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir);
+// Rebuilds a tokenizer from its files, got by name through `read` (tokenizer.json, then the
+// model file it names); errors name a file as `prefix + name`. load_tokenizer reads a folder
+// so; a checkpoint carries the same files in its metadata (asr/data/model_assets.h).
+std::unique_ptr<Tokenizer> read_tokenizer(
+    const std::function<std::string(const std::string& name)>& read, const std::string& prefix);
 
 }  // namespace asr

@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -15,20 +17,13 @@
 #include "asr/eval/evaluate.h"
 #include "asr/data/manifest.h"
 #include "nn/safetensors.h"
-#include "asr/data/prepare.h"
+#include "asr/data/model_assets.h"
+#include "asr/eval/eval_data.h"
 #include "asr/eval/streaming_eval.h"
+#include "asr/eval/significance.h"
 
 namespace asr {
 namespace fs = std::filesystem;
-
-std::string manifest_for(const std::string& data) {
-  if (fs::is_regular_file(data)) return data;
-  if (fs::exists(data + ".jsonl")) return data + ".jsonl";
-  if (fs::is_directory(data) && fs::exists(data + "/dev.jsonl")) return data + "/dev.jsonl";
-  ag::detail::fail("no data at '", data,
-                   "' (expected a manifest .jsonl, a split DIR/dev with DIR/dev.jsonl, or a data "
-                   "folder with dev.jsonl)");
-}
 
 namespace {
 // Real features for the cache probe: the data set's utterances end to end (repeated when
@@ -78,25 +73,24 @@ nlohmann::json run_eval(const EvalToolOptions& o) {
   const ag::Device device = select_device(o.device, "--device");
   AG_CHECK(!o.streaming || device == ag::Device::cpu,
            "--streaming decodes on the CPU only (leave out --device cuda)");
-  std::string manifest = manifest_for(o.data);
   AG_CHECK(fs::exists(o.checkpoint), "checkpoint ", o.checkpoint, " not found");
   LoadedCheckpoint ckpt = read_checkpoint(o.checkpoint);
   AG_CHECK(!ckpt.config_yaml.empty(), o.checkpoint,
            " carries no config in its metadata (not written by asr-train?)");
   Config cfg = parse_config(ckpt.config_yaml, o.checkpoint + " (embedded config)");
-  DataFolder folder{fs::path(cfg.data.train).parent_path().string()};
-  std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(folder.tokenizer());
-  CtcModel model(cfg.model, tokenizer->vocab_size());
+  ModelAssets assets = checkpoint_assets(ckpt.model, cfg, o.checkpoint);
+  CtcModel model(cfg.model, assets.tokenizer->vocab_size());
   try {
-    model.load_state_dict(ckpt.model.tensors);
+    model.load_state_dict(model_weights(ckpt.model.tensors));
   } catch (const ag::Error& e) {
     throw ag::Error(o.checkpoint + ": " + e.what());
   }
-  std::optional<Cmvn> cmvn;
-  if (cfg.data.cmvn) cmvn = Cmvn::load(folder.cmvn());
+  const DataManifest data(o.data, "--data", o.out);
+  const std::string& manifest = data.path();
+  check_folder_tokenizer(*assets.tokenizer, o.checkpoint, {data.folder()});
   std::vector<Utterance> utts = read_manifest(manifest);
   AG_CHECK(!utts.empty(), manifest, " holds no utterances");
-  Loader loader(utts, *tokenizer, cmvn, cfg.data, false, static_cast<uint64_t>(cfg.seed));
+  Loader loader(utts, *assets.tokenizer, assets.cmvn, cfg.data, false, static_cast<uint64_t>(cfg.seed));
   AG_CHECK(!o.streaming || o.chunk_size > 0, "--streaming needs --chunk > 0, got ",
            o.chunk_size);
   if (o.streaming && !cfg.model.causal)
@@ -104,7 +98,7 @@ nlohmann::json run_eval(const EvalToolOptions& o) {
               << "streaming gives them zeros for the frames beyond each chunk, so it is not "
               << "exact (docs/streaming.md)\n";
   model.to(device);
-  EvalReport r = evaluate(model, loader, *tokenizer,
+  EvalReport r = evaluate(model, loader, *assets.tokenizer,
                           {o.beam_size, o.chunk_size, o.left_chunks, o.streaming, device});
   model.to(ag::Device::cpu);  // the cache probes below stream on the CPU
   AG_CHECK(r.utterances > 0, "every utterance of ", manifest, " was skipped\n",
@@ -118,7 +112,8 @@ nlohmann::json run_eval(const EvalToolOptions& o) {
                       {"kv_cache_bytes_per_frame", model.encoder->cache_floats_per_frame() * 4},
                       {"kv_cache_bytes_fixed", model.encoder->cache_floats_fixed() * 4},
                       {"attention", cfg.model.attention.type}, {"encoder", cfg.model.type},
-                      {"checkpoint", o.checkpoint}, {"data", manifest}, {"beam", o.beam_size},
+                      {"checkpoint", o.checkpoint},
+                      {"data", data.temporary() ? o.data : manifest}, {"beam", o.beam_size},
                       {"chunk_size", o.chunk_size}, {"left_chunks", o.left_chunks},
                       {"device", o.device}};
   if (o.streaming) {
@@ -156,27 +151,88 @@ std::string decoding_of(const nlohmann::json& j) {
          std::to_string(j.value("left_chunks", int64_t{-1}));
 }
 
-std::string compare_table(const std::vector<std::string>& entries) {
-  std::ostringstream os;
-  os << "| experiment | encoder | attention | decoding | params | WER % | CER % | RTF "
-        "| KV bytes/frame | KV cache MB at 1000 frames (measured) |\n"
-     << "|---|---|---|---|---|---|---|---|---|---|\n";
+namespace {
+// Row 2..N against row 1 (folders holding ref.trn and hyp.trn): paired bootstrap and MAPSSWE.
+nlohmann::json significance_json(const std::string& first_dir, const std::string& dir) {
+  const std::vector<PairedUtterance> utts = read_paired(first_dir, dir);
+  const BootstrapResult b = paired_bootstrap(utts);
+  const MapssweResult m = mapsswe(utts);
+  return {{"delta_wer", b.delta}, {"ci_low", b.ci_low}, {"ci_high", b.ci_high},
+          {"delta_wer_rel", b.relative(b.delta)}, {"ci_low_rel", b.relative(b.ci_low)},
+          {"ci_high_rel", b.relative(b.ci_high)}, {"prob_improvement", b.prob_improvement},
+          {"resamples", b.resamples}, {"seed", b.seed},
+          {"mapsswe", {{"segments", m.segments}, {"min_good", m.min_good}, {"mean", m.mean},
+                       {"sd", m.sd}, {"z", m.z}, {"p", m.p}}}};
+}
+
+std::string printed(const char* format, double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, x);
+  return buf;
+}
+
+// "+1.20 [+0.35, +2.10] (+4.8% rel)": percentage points; no "rel" for a baseline at 0%.
+std::string delta_cell(const nlohmann::json& v) {
+  auto points = [&](const char* key) { return printed("%+.2f", 100 * v[key].get<double>()); };
+  std::string cell = points("delta_wer") + " [" + points("ci_low") + ", " + points("ci_high") + "]";
+  if (std::isfinite(v["delta_wer_rel"].get<double>()))
+    cell += " (" + printed("%+.1f", 100 * v["delta_wer_rel"].get<double>()) + "% rel)";
+  return cell;
+}
+}  // namespace
+
+nlohmann::json compare_json(const std::vector<std::string>& entries) {
+  nlohmann::json rows = nlohmann::json::array();
+  std::string first_dir;
   for (const auto& e : entries) {
-    std::string path = fs::is_directory(e) ? e + "/eval.json" : e;
+    const bool folder = fs::is_directory(e);
+    std::string path = folder ? e + "/eval.json" : e;
     std::ifstream in(path);
-    AG_CHECK(in.good(), "asr-eval --compare: ", path, " not found (run asr-eval --out first)");
+    AG_CHECK(in.good(), "--compare: ", path, " not found (run asr-eval --out first)");
     nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-    AG_CHECK(!j.is_discarded() && j.contains("wer"), "asr-eval --compare: ", path,
+    AG_CHECK(!j.is_discarded() && j.contains("wer"), "--compare: ", path,
              " is not an eval.json");
     int64_t cache = j.contains("streaming")
                         ? j["streaming"].value("cache_bytes_measured_1000", int64_t{0})
                         : j.value("kv_cache_bytes_1000_measured", int64_t{0});
-    os << std::fixed << "| " << e << " | " << j.value("encoder", "?") << " | "
-       << j.value("attention", "?") << " | " << decoding_of(j) << " | "
-       << j.value("params", int64_t{0}) << " | "
-       << std::setprecision(2) << 100 * j.value("wer", 0.0) << " | " << 100 * j.value("cer", 0.0)
-       << " | " << std::setprecision(3) << j.value("rtf", 0.0) << " | "
-       << j.value("kv_cache_bytes_per_frame", int64_t{0}) << " | " << cache / 1e6 << " |\n";
+    nlohmann::json row = {{"experiment", e}, {"encoder", j.value("encoder", "?")},
+                          {"attention", j.value("attention", "?")}, {"decoding", decoding_of(j)},
+                          {"params", j.value("params", int64_t{0})}, {"wer", j.value("wer", 0.0)},
+                          {"cer", j.value("cer", 0.0)}, {"rtf", j.value("rtf", 0.0)},
+                          {"kv_cache_bytes_per_frame", j.value("kv_cache_bytes_per_frame", int64_t{0})},
+                          {"kv_cache_bytes_1000_measured", cache}};
+    // ref.trn and hyp.trn lie beside eval.json.
+    const std::string dir = folder ? e : fs::absolute(path).parent_path().string();
+    if (rows.empty())
+      first_dir = dir;
+    else
+      row["vs_first"] = significance_json(first_dir, dir);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::string compare_table(const std::vector<std::string>& entries) {
+  std::ostringstream os;
+  os << "| experiment | encoder | attention | decoding | params | WER % | CER % | RTF "
+        "| KV bytes/frame | KV cache MB at 1000 frames (measured) | ΔWER vs first (95% CI) "
+        "| P(improvement) | MAPSSWE p |\n"
+     << "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& r : compare_json(entries)) {
+    os << std::fixed << "| " << r["experiment"].get<std::string>() << " | "
+       << r["encoder"].get<std::string>() << " | " << r["attention"].get<std::string>() << " | "
+       << r["decoding"].get<std::string>() << " | " << r["params"].get<int64_t>() << " | "
+       << std::setprecision(2) << 100 * r["wer"].get<double>() << " | "
+       << 100 * r["cer"].get<double>() << " | " << std::setprecision(3) << r["rtf"].get<double>()
+       << " | " << r["kv_cache_bytes_per_frame"].get<int64_t>() << " | "
+       << r["kv_cache_bytes_1000_measured"].get<int64_t>() / 1e6 << " | ";
+    if (r.contains("vs_first")) {
+      const nlohmann::json& v = r["vs_first"];
+      os << delta_cell(v) << " | " << printed("%.1f%%", 100 * v["prob_improvement"].get<double>())
+         << " | " << printed("%.2g", v["mapsswe"]["p"].get<double>()) << " |\n";
+    } else {
+      os << "baseline | | |\n";
+    }
   }
   return os.str();
 }

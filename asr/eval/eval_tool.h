@@ -10,7 +10,7 @@ namespace asr {
 
 struct EvalToolOptions {
   std::string checkpoint;
-  std::string data;         // a manifest (.jsonl), a split "DIR/dev", or a data folder DIR (its dev split)
+  std::string data;         // what asr/eval/eval_data.h accepts: a manifest, a data folder's split, a corpus split
   int beam_size = 10;       // 1: greedy
   std::string out;          // folder for ref.trn, hyp.trn, results.txt, eval.json ("" = none)
   int64_t chunk_size = 0;   // encoder chunks (0: full context)
@@ -20,6 +20,9 @@ struct EvalToolOptions {
   std::string device = "cpu";  // cpu | cuda: where the model decodes (streaming: cpu only)
 };
 
+// Decodes with the tokenizer and CMVN statistics the checkpoint carries (an older one: those
+// of its training data folder); a data folder beside the manifest with another tokenizer is
+// refused. A corpus split's manifest is prepared into `out` (manifest.jsonl) or a temp folder.
 // Returns the summary: wer, cer, sub, del, ins, ref_words, ref_chars, utterances, rtf,
 // params, kv_cache_bytes_per_frame, attention, checkpoint, data, beam, device; offline, the
 // KV cache a stream with all its history holds after 1000 encoder frames (kv_cache_bytes_1000_measured,
@@ -29,10 +32,16 @@ struct EvalToolOptions {
 // missing data set or checkpoint, or a checkpoint its own config does not match.
 nlohmann::json run_eval(const EvalToolOptions& o);
 
-// Markdown table of experiments: each entry an eval.json or a folder holding one.
+// Experiments side by side: each entry an eval.json or a folder holding one, with the ref.trn
+// and hyp.trn asr-eval --out writes beside it. One object per entry: experiment, encoder,
+// attention, decoding, params, wer, cer, rtf, kv_cache_bytes_per_frame,
+// kv_cache_bytes_1000_measured; entries 2..N add `vs_first`, their difference from the first
+// over the same utterances (asr/eval/significance.h): delta_wer, ci_low, ci_high (95%,
+// paired bootstrap), the same relative to the first's WER (*_rel; null when it is 0),
+// prob_improvement, resamples, seed, and mapsswe {segments, min_good, mean, sd, z, p}.
+// Throws ag::Error naming the files when the runs did not decode the same utterances.
+nlohmann::json compare_json(const std::vector<std::string>& entries);
+// compare_json as a markdown table, one row per entry.
 std::string compare_table(const std::vector<std::string>& entries);
-
-// The manifest path a --data argument names.
-std::string manifest_for(const std::string& data);
 
 }  // namespace asr

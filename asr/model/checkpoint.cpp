@@ -1,10 +1,20 @@
 #include "asr/model/checkpoint.h"
 
+#include <cstring>
 #include <filesystem>
+#include <set>
 
 #include "autograd/ops.h"
 
 namespace asr {
+namespace {
+
+// Whether two CPU tensors of one shape and dtype (as read from files) hold the same bytes.
+bool same_bytes(const ag::Tensor& a, const ag::Tensor& b) {
+  return std::memcmp(a.raw(), b.raw(), static_cast<size_t>(a.numel()) * ag::dtype_size(a.dtype())) == 0;
+}
+
+}  // namespace
 
 std::string optimizer_path(const std::string& model_path) {
   const std::string ext = ".safetensors";
@@ -15,9 +25,25 @@ std::string optimizer_path(const std::string& model_path) {
   return stem + ".optim" + ext;
 }
 
+void save_model_file(const std::string& path, const nn::Module& model, nn::Metadata metadata,
+                     const nn::SafetensorsFile& attached) {
+  nn::NamedTensors tensors = model.state_dict();
+  std::set<std::string> names;
+  for (const auto& [name, t] : tensors) names.insert(name);
+  for (const auto& [name, t] : attached.tensors) {
+    AG_CHECK(names.insert(name).second, path, ": attached tensor '", name,
+             "' has the name of a model tensor");
+    tensors.emplace_back(name, t);
+  }
+  for (const auto& [key, value] : attached.metadata)
+    AG_CHECK(metadata.emplace(key, value).second, path, ": attached metadata '", key,
+             "' is already set");
+  nn::save_safetensors(path, tensors, metadata);
+}
+
 std::string save_checkpoint(const std::string& dir, const nn::Module& model,
                             const nn::Optimizer* optimizer, const std::string& config_yaml,
-                            const TrainerState& state) {
+                            const TrainerState& state, const nn::SafetensorsFile& attached) {
   std::filesystem::create_directories(dir);
   std::string path = dir + "/step_" + std::to_string(state.step) + ".safetensors";
   nn::Metadata meta = {{"config", config_yaml},
@@ -35,7 +61,7 @@ std::string save_checkpoint(const std::string& dir, const nn::Module& model,
                        {"dev_wer", std::to_string(state.dev_wer)}};
     nn::save_safetensors(optimizer_path(path), optimizer->state(), om);
   }
-  model.save(path, meta);
+  save_model_file(path, model, meta, attached);
   return path;
 }
 
@@ -70,6 +96,8 @@ LoadedCheckpoint read_checkpoint(const std::string& model_path) {
 nn::SafetensorsFile average_checkpoints(const std::vector<std::string>& model_paths) {
   AG_CHECK(!model_paths.empty(), "average_checkpoints: no checkpoints to average");
   nn::SafetensorsFile avg = nn::load_safetensors(model_paths.front());
+  const nn::NamedTensors first = avg.tensors;
+  std::vector<bool> same(avg.tensors.size(), true);  // equal in every file so far
   for (size_t i = 1; i < model_paths.size(); ++i) {
     nn::SafetensorsFile next = nn::load_safetensors(model_paths[i]);
     AG_CHECK(next.tensors.size() == avg.tensors.size(), "average_checkpoints: ", model_paths[i],
@@ -82,13 +110,17 @@ nn::SafetensorsFile average_checkpoints(const std::vector<std::string>& model_pa
                "average_checkpoints: ", model_paths[i], " has '", other_name, "' ",
                ag::shape_str(t.shape()), " where ", model_paths.front(), " has '", name, "' ",
                ag::shape_str(sum.shape()));
+      same[k] = same[k] && same_bytes(t, first[k].second);
       sum = sum.dtype() == ag::DType::f32 ? ag::add(sum, t) : t;
     }
     avg.metadata = next.metadata;
   }
   const float scale = 1.0f / static_cast<float>(model_paths.size());
-  for (auto& [name, t] : avg.tensors)
-    if (t.dtype() == ag::DType::f32) t = ag::mul(t, scale);
+  for (size_t k = 0; k < avg.tensors.size(); ++k) {
+    ag::Tensor& t = avg.tensors[k].second;
+    if (same[k]) t = first[k].second;
+    else if (t.dtype() == ag::DType::f32) t = ag::mul(t, scale);
+  }
   avg.metadata["averaged"] = std::to_string(model_paths.size());
   return avg;
 }

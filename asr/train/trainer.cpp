@@ -25,6 +25,7 @@
 #include "asr/data/manifest.h"
 #include "asr/train/metrics.h"
 #include "asr/train/optim_factory.h"
+#include "asr/data/model_assets.h"
 #include "asr/data/prepare.h"
 #include "asr/eval/report_reduce.h"
 
@@ -47,11 +48,6 @@ std::string hms(double s) {
   if (t >= 3600) os << t / 3600 << "h";
   os << (t % 3600) / 60 << "m" << std::setw(2) << std::setfill('0') << t % 60 << "s";
   return os.str();
-}
-
-// The data folder holding a split "DIR/split": DIR.
-DataFolder folder_of(const std::string& split_path) {
-  return {fs::path(split_path).parent_path().string()};
 }
 
 std::vector<Utterance> read_split(const std::string& split_path) {
@@ -128,6 +124,7 @@ class Trainer {
   ag::Device device_ = ag::Device::cpu;       // the model, its optimizer state and batches
   std::string dir_;
   std::unique_ptr<Tokenizer> tokenizer_;
+  std::optional<Cmvn> cmvn_;  // with tokenizer_: the --init checkpoint's, else the data folder's
   std::unique_ptr<CtcModel> model_;
   std::unique_ptr<nn::Optimizer> optimizer_;
   std::unique_ptr<nn::Schedule> schedule_;
@@ -160,8 +157,9 @@ Trainer::Trainer(const TrainOptions& o)
   if (int threads = dist::threads_per_rank(static_cast<int>(cfg_.train.threads), comm_); threads > 0)
     omp_set_num_threads(threads);
   ag::manual_seed(static_cast<uint64_t>(cfg_.seed));
-  DataFolder data = folder_of(cfg_.data.train);
-  tokenizer_ = load_tokenizer(data.tokenizer());
+  ModelAssets assets = training_assets(cfg_, o.init);
+  tokenizer_ = std::move(assets.tokenizer);
+  cmvn_ = std::move(assets.cmvn);
   model_ = std::make_unique<CtcModel>(cfg_.model, tokenizer_->vocab_size());
   if (o.dry_run) return;
   if (lead()) fs::create_directories(dir_);
@@ -196,12 +194,9 @@ void Trainer::setup_data_parallel() {
 }
 
 void Trainer::setup_data() {
-  DataFolder data = folder_of(cfg_.data.train);
-  std::optional<Cmvn> cmvn;
-  if (cfg_.data.cmvn) cmvn = Cmvn::load(data.cmvn());
-  train_loader_ = std::make_unique<Loader>(read_split(cfg_.data.train), *tokenizer_, cmvn,
+  train_loader_ = std::make_unique<Loader>(read_split(cfg_.data.train), *tokenizer_, cmvn_,
                                            cfg_.data, true, static_cast<uint64_t>(cfg_.seed));
-  dev_loader_ = std::make_unique<Loader>(read_split(cfg_.data.dev), *tokenizer_, cmvn, cfg_.data,
+  dev_loader_ = std::make_unique<Loader>(read_split(cfg_.data.dev), *tokenizer_, cmvn_, cfg_.data,
                                          false, static_cast<uint64_t>(cfg_.seed));
   train_loader_->set_shard(comm_.rank(), comm_.world_size(), true);
   dev_loader_->set_shard(comm_.rank(), comm_.world_size(), false);
@@ -221,7 +216,7 @@ void Trainer::resume() {
   AG_CHECK(!path.empty(), "--resume: no checkpoint in ", dir_);
   LoadedCheckpoint c = read_checkpoint(path);
   try {
-    model_->load_state_dict(c.model.tensors);
+    model_->load_state_dict(model_weights(c.model.tensors));
   } catch (const ag::Error& e) {
     throw ag::Error(path + ": " + e.what() + " (does the config match the checkpoint?)");
   }
@@ -366,7 +361,8 @@ void Trainer::validate_and_save() {
             << 100 * r.chars.rate() << "%" << std::defaultfloat << "\n";
   metrics_->write({{"kind", "dev"}, {"step", st_.step}, {"epoch", st_.epoch}, {"loss", r.loss},
                    {"wer", r.words.rate()}, {"cer", r.chars.rate()}});
-  std::string path = save_checkpoint(dir_, *model_, optimizer_.get(), to_yaml(cfg_), saved_state());
+  std::string path = save_checkpoint(dir_, *model_, optimizer_.get(), to_yaml(cfg_), saved_state(),
+                                     embed_assets(*tokenizer_, cmvn_));
   keeper_.add({st_.step, path, st_.dev_wer, st_.dev_loss});
   keeper_.save(dir_);
   plot_curves(dir_);
@@ -374,7 +370,8 @@ void Trainer::validate_and_save() {
 
 void Trainer::save_now() {
   if (!lead()) return;
-  std::string path = save_checkpoint(dir_, *model_, optimizer_.get(), to_yaml(cfg_), saved_state());
+  std::string path = save_checkpoint(dir_, *model_, optimizer_.get(), to_yaml(cfg_), saved_state(),
+                                     embed_assets(*tokenizer_, cmvn_));
   keeper_.add({st_.step, path, -1, 0});
   keeper_.save(dir_);
 }

@@ -1,6 +1,7 @@
 // asr-convert: the SVD wrapper, exact conversions at full rank (mla_simple, mla plain and
 // absorbed, low-rank queries, gqa), error against rank, calibration, --energy, the written
-// checkpoint's config, and every refusal (through the library and the binary).
+// checkpoint's config and embedded tokenizer and CMVN statistics, and every refusal (through
+// the library and the binary).
 #include <unistd.h>
 #include <boost/test/unit_test.hpp>
 
@@ -18,6 +19,7 @@
 #include "asr/convert/conversion_quality.h"
 #include "asr/convert/convert.h"
 #include "asr/convert/convert_tool.h"
+#include "asr/data/model_assets.h"
 #include "autograd/ops.h"
 #include "autograd/random.h"
 #include "nn/conformer_block.h"
@@ -464,4 +466,33 @@ BOOST_AUTO_TEST_CASE(binary_refuses_with_a_message) {
   r = convert_binary("--input " + in + " --output " + out + " --to mla_simple --latent-dim 8");
   BOOST_CHECK_EQUAL(r.rc, 0);
   BOOST_CHECK(fs::exists(out));
+}
+
+BOOST_AUTO_TEST_CASE(converted_model_keeps_its_tokenizer_and_cmvn) {
+  asr::Config cfg = tiny_config();
+  auto tok = asr::train_tokenizer("char", {}, 0, (temp_dir() / "assets_tok").string());
+  asr::Cmvn cmvn;
+  ag::manual_seed(4);
+  cmvn.add(ag::add(ag::mul(ag::normal({30, kInput}), 2.0f), 5.0f));
+  ag::manual_seed(3);
+  asr::CtcModel mha(cfg.model, tok->vocab_size());
+  std::string in = (temp_dir() / "mha_assets.safetensors").string();
+  asr::save_model_file(in, mha, {{"config", asr::to_yaml(cfg)}}, asr::embed_assets(*tok, cmvn));
+  asr::ConvertToolOptions o;
+  o.input = in;
+  o.output = (temp_dir() / "mla_assets.safetensors").string();
+  o.convert = latent("mla_simple", 8);
+  std::ostringstream table;
+  asr::run_convert(o, table);
+
+  nn::SafetensorsFile out = nn::load_safetensors(o.output);
+  std::optional<asr::ModelAssets> a = asr::embedded_assets(out, o.output);
+  BOOST_REQUIRE(a && a->cmvn);
+  BOOST_CHECK(a->tokenizer->files() == tok->files());
+  BOOST_TEST(a->cmvn->mean() == cmvn.mean());
+  BOOST_TEST(a->cmvn->stddev() == cmvn.stddev());
+  asr::Config back = asr::parse_config(out.metadata.at("config"), o.output);
+  asr::CtcModel mla(back.model, tok->vocab_size());
+  mla.load_state_dict(asr::model_weights(out.tensors));  // strict
+  BOOST_CHECK_EQUAL(back.model.attention.type, "mla_simple");
 }
