@@ -25,8 +25,10 @@ int main(int argc, char** argv) {
   auto* corpus = app.add_option(
       "--corpus", o.corpus,
       "corpus root (holding the split folders), or with --manifest one split folder");
-  app.add_option("--layout", o.layout, "corpus layout")
-      ->check(CLI::IsMember({"librispeech", "tedlium"}));
+  app.add_option("--layout", o.layout,
+                 "corpus layout: LibriSpeech folders, TED-LIUM 2/3 sph+stm, or Kaldi data "
+                 "directories (wav.scp, text, [segments], [utt2spk])")
+      ->check(CLI::IsMember({"librispeech", "tedlium", "kaldi"}));
   auto* out = app.add_option(
       "--out", o.out, "data folder to write (train.jsonl, dev.jsonl, cmvn.json, tokenizer/)");
   app.add_option("--tokenizer", o.tokenizer, "output units")

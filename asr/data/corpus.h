@@ -1,5 +1,5 @@
 // Speech corpora: the utterance record and the readers of LibriSpeech's and TED-LIUM's
-// layouts. Readers never stop at one bad utterance: they leave it out and count it in
+// layouts and of Kaldi data directories. Readers never stop at one bad utterance: they leave it out and count it in
 // `skips`; a missing or empty corpus folder or a malformed line throws CorpusError.
 #pragma once
 #include <string>
@@ -42,8 +42,28 @@ std::vector<Utterance> read_tedlium(const std::string& split_dir, bool keep_unk,
 // other <...> tags are dropped, words go to upper case, single spaces.
 std::string normalize_tedlium_text(const std::string& text, bool keep_unk);
 
-// layout: librispeech | tedlium (keep_unk applies to tedlium). Throws CorpusError otherwise.
+// A Kaldi data directory: wav.scp ("<recording> <path>"; piped commands "... |" are refused),
+// text ("<utterance> <TEXT>"), optional segments ("<utterance> <recording> <start> <end>", end
+// -1: to the end of the recording; without it each recording is one utterance) and optional
+// utt2spk ("<utterance> <speaker>": its lines are checked, speakers are not used). Relative
+// paths are relative to the current directory, as for Kaldi's tools. Utterances without audio
+// or text are skipped and counted; a malformed line or a key twice in one file is a
+// CorpusError naming file:line. Text as normalize_text; durations from the audio headers.
+// Sorted by key.
+std::vector<Utterance> read_kaldi_dir(const std::string& dir, SkipCounts& skips);
+
+// layout: librispeech | tedlium | kaldi (keep_unk applies to tedlium). Throws CorpusError
+// otherwise.
 std::vector<Utterance> read_corpus(const std::string& layout, const std::string& split_dir,
                                    bool keep_unk, SkipCounts& skips);
+
+// For the readers. A segment time in seconds: a finite non-negative number, else CorpusError
+// "<where>: bad time '<field>'".
+double parse_seconds(const std::string& field, const std::string& where);
+
+// Fits u's [start, end) (end < 0: to the end) to a file of `file_duration` seconds and sets
+// u.duration: an end up to kMaxSegmentOvershoot past the file is cut there (as Kaldi's
+// extract-segments). False (u unusable) if it starts at or after the end or ends further out.
+bool fit_segment(Utterance& u, double file_duration);
 
 }  // namespace asr

@@ -26,7 +26,7 @@ struct DataFolder {
 
 struct PrepareOptions {
   std::string corpus;              // corpus root, holding the split folders
-  std::string layout;              // librispeech | tedlium
+  std::string layout;              // librispeech | tedlium | kaldi
   std::string out;                 // the data folder to write
   std::string tokenizer = "char";  // char | bpe | unigram
   int64_t vocab_size = 5000;       // bpe, unigram

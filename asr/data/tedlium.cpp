@@ -1,6 +1,5 @@
 // TED-LIUM (release 2/3) reader: stm segments of sph talks.
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -24,14 +23,6 @@ std::vector<std::string> split_words(const std::string& s) {
   std::vector<std::string> words;
   for (std::string w; in >> w;) words.push_back(w);
   return words;
-}
-
-double parse_time(const std::string& field, const std::string& where) {
-  double t = 0;
-  auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), t);
-  if (ec != std::errc() || end != field.data() + field.size() || !std::isfinite(t) || t < 0)
-    throw CorpusError(where + ": bad time '" + field + "'");
-  return t;
 }
 
 // "talk-0001234-0005678": the segment's times in centiseconds, as Kaldi's recipes name them.
@@ -67,7 +58,7 @@ void read_segment(const std::vector<std::string>& f, const Talk& talk, bool keep
                   const std::string& where, std::vector<Utterance>& out, SkipCounts& skips) {
   if (f.size() < 5)
     throw CorpusError(where + ": expected 'talk channel speaker start end [<label>] text'");
-  double start = parse_time(f[3], where), end = parse_time(f[4], where);
+  double start = parse_seconds(f[3], where), end = parse_seconds(f[4], where);
   if (end <= start)
     throw CorpusError(where + ": segment ends (" + f[4] + ") before it starts (" + f[3] + ")");
   size_t first = f.size() > 5 && is_tag(f[5]) && f[5].find(',') != std::string::npos ? 6 : 5;
@@ -78,10 +69,10 @@ void read_segment(const std::vector<std::string>& f, const Talk& talk, bool keep
   std::string text = normalize_tedlium_text(raw, keep_unk);
   if (!talk.has_audio) return skips.add(SkipReason::transcript_without_audio, key);
   if (text.empty()) return skips.add(SkipReason::empty_transcript, key);
-  if (talk.duration < 0 || end > talk.duration + kMaxSegmentOvershoot || start >= talk.duration)
+  Utterance u{key, talk.sph.string(), text, start, end};
+  if (talk.duration < 0 || !fit_segment(u, talk.duration))
     return skips.add(SkipReason::bad_audio, key);
-  end = std::min(end, talk.duration);  // a small overshoot is cut at the end of the file
-  out.push_back(Utterance{key, talk.sph.string(), text, start, end, end - start});
+  out.push_back(std::move(u));
 }
 
 void read_stm(const fs::path& stm, const Talk& talk, bool keep_unk, std::vector<Utterance>& out,

@@ -95,8 +95,8 @@ BOOST_AUTO_TEST_CASE(librispeech_errors_name_the_folder_or_line) {
   write_text(tmp.path / "dup" / "1" / "1" / "1-1.trans.txt", "1-1-1 A\n1-1-1 B\n");
   check_corpus_error([&] { read_librispeech((tmp.path / "dup").string(), skips); },
                      {"1-1.trans.txt:2", "twice"});
-  check_corpus_error([&] { read_corpus("kaldi", missing, false, skips); },
-                     {"kaldi", "librispeech | tedlium"});
+  check_corpus_error([&] { read_corpus("sphinx", missing, false, skips); },
+                     {"sphinx", "librispeech | tedlium | kaldi"});
 }
 
 BOOST_AUTO_TEST_CASE(tedlium_text_rules) {

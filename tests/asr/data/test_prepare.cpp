@@ -172,6 +172,10 @@ BOOST_AUTO_TEST_CASE(error_exits_say_what_is_wrong) {
   BOOST_CHECK(has(r.err, "vocab_size 5000"));
 
   r = prepare("--corpus " + (tmp.path / "ted").string() + " --layout kaldi" + out, tmp.path);
+  BOOST_CHECK_EQUAL(r.rc, 1);
+  BOOST_CHECK(has(r.err, "train/wav.scp: not found"));
+
+  r = prepare("--corpus " + (tmp.path / "ted").string() + " --layout sphinx" + out, tmp.path);
   BOOST_CHECK_NE(r.rc, 0);
   BOOST_CHECK(has(r.err, "--layout"));
 
