@@ -8,7 +8,14 @@ output is compared with the output latentasr computed for the same input.
 
     LATENTASR_EXPORT_DIR=/tmp build/tests/nn_test_pytorch_reference
     /usr/bin/python3 scripts/load_in_pytorch.py /tmp/exported_conformer_relative.safetensors
+
+A model file written by asr-train or asr-convert carries its tokenizer and CMVN statistics
+(docs/training.md): given one, the script reads them out and prints them as JSON (the
+sentencepiece model, if any, is written beside it as <file>.tokenizer.model).
+
+    /usr/bin/python3 scripts/load_in_pytorch.py exp/an4_demo/model.avg.safetensors
 """
+import base64
 import json
 import os
 import struct
@@ -37,8 +44,35 @@ def load_safetensors(path):
     return tensors, meta
 
 
+def model_assets(tensors, meta):
+    """The tokenizer and the feature normalization a model file carries: the tokenizer's
+    index (tokenizer.json: type, and the pieces of a character tokenizer, id = position; id 0
+    is the CTC blank), the sentencepiece model bytes (our id = sentencepiece id + 1), and
+    mean and std with which features are normalized, (x - mean) / std."""
+    index = json.loads(meta["tokenizer.json"])
+    model = base64.b64decode(meta["tokenizer.model"]) if "tokenizer.model" in meta else None
+    return index, model, tensors.get("cmvn.mean"), tensors.get("cmvn.std")
+
+
+def print_assets(path, tensors, meta):
+    index, model, mean, std = model_assets(tensors, meta)
+    out = {"tokenizer": index}
+    if model is not None:
+        with open(path + ".tokenizer.model", "wb") as f:
+            f.write(model)  # sentencepiece.SentencePieceProcessor(model_file=...) reads it
+        out["tokenizer_model_bytes"] = len(model)
+    if mean is not None:
+        feats = torch.zeros(3, mean.numel())  # what a PyTorch front end does with them
+        out["normalized_zeros"] = ((feats - mean) / std)[0].tolist()
+        out["cmvn_mean"], out["cmvn_std"] = mean.tolist(), std.tolist()
+    print(json.dumps(out))
+
+
 def main():
     tensors, meta = load_safetensors(sys.argv[1])
+    if "tokenizer.json" in meta:
+        print_assets(sys.argv[1], tensors, meta)
+        return
     state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     model = nn_reference.Encoder(meta["type"], meta["positional_encoding"] == "relative", meta["merge"])
     model.load_state_dict(state, strict=True)
