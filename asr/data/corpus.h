@@ -37,9 +37,12 @@ std::vector<Utterance> read_librispeech(const std::string& split_dir, SkipCounts
 // normalize_tedlium_text. Sorted by key.
 std::vector<Utterance> read_tedlium(const std::string& split_dir, bool keep_unk, SkipCounts& skips);
 
-// "it 's a <unk> <noise> test" -> "IT'S A <unk> TEST" (keep_unk) or "IT'S A TEST":
-// a token starting with an apostrophe joins the word before it, <unk> is kept or dropped,
-// other <...> tags are dropped, words go to upper case, single spaces.
+// A TED-LIUM stm text as Kaldi's tedlium recipes (and ESPnet's tedlium2, which runs them)
+// prepare it: "word(2)" pronunciation variants lose the "(2)"; a final "(...)" (an utterance
+// name) is dropped; noise marks (<sil>, <breath>, {NOISE}, [NOISE], any <...> but <unk>) are
+// dropped; then a token starting with an apostrophe joins the word before it, one per word
+// ("it <sil> 's" -> "IT'S", "<unk> 's" -> "<unk>'S"); words starting with <unk> are kept
+// (keep_unk) or dropped; upper case, single spaces.
 std::string normalize_tedlium_text(const std::string& text, bool keep_unk);
 
 // A Kaldi data directory: wav.scp ("<recording> <path>"; piped commands "... |" are refused),

@@ -1,5 +1,8 @@
-// TED-LIUM (release 2/3) reader: stm segments of sph talks.
+// TED-LIUM (release 2/3) reader: stm segments of sph talks, read by seeking into the talk, and
+// the text rules of Kaldi's tedlium s5_r2/s5_r3 local/prepare_data.sh, which ESPnet's tedlium2
+// recipe runs as is.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +20,28 @@ namespace fs = std::filesystem;
 namespace {
 
 bool is_tag(const std::string& w) { return w.size() >= 2 && w.front() == '<' && w.back() == '>'; }
+
+// The stm label field: "<o,f0,male>", or release 2's dev "<F0_M>" / "<F0_F>".
+bool is_label(const std::string& w) {
+  return is_tag(w) && (w.find(',') != std::string::npos || w == "<F0_M>" || w == "<F0_F>");
+}
+
+// Noise and other non-speech marks: <sil>, <breath>, {NOISE}, [NOISE], ...; not <unk>.
+bool is_noise(const std::string& w) {
+  bool braced = w.size() >= 2 && ((w.front() == '{' && w.back() == '}') ||
+                                  (w.front() == '[' && w.back() == ']'));
+  return braced || (is_tag(w) && w != "<unk>");
+}
+
+bool is_unk(const std::string& w) { return w.rfind("<unk>", 0) == 0; }
+
+// "word(2)" -> "word": pronunciation variants, "(digit)" anywhere (Kaldi: sed 's:([0-9])::g').
+std::string drop_variants(std::string w) {
+  for (size_t at; (at = w.find('(')) != std::string::npos && at + 2 < w.size() &&
+                  std::isdigit(static_cast<unsigned char>(w[at + 1])) && w[at + 2] == ')';)
+    w.erase(at, 3);
+  return w;
+}
 
 std::vector<std::string> split_words(const std::string& s) {
   std::istringstream in(s);
@@ -61,7 +86,7 @@ void read_segment(const std::vector<std::string>& f, const Talk& talk, bool keep
   double start = parse_seconds(f[3], where), end = parse_seconds(f[4], where);
   if (end <= start)
     throw CorpusError(where + ": segment ends (" + f[4] + ") before it starts (" + f[3] + ")");
-  size_t first = f.size() > 5 && is_tag(f[5]) && f[5].find(',') != std::string::npos ? 6 : 5;
+  size_t first = f.size() > 5 && is_label(f[5]) ? 6 : 5;
   std::string raw;
   for (size_t i = first; i < f.size(); ++i) raw += (i > first ? " " : "") + f[i];
   std::string key = segment_key(talk.name, start, end);
@@ -100,23 +125,31 @@ std::vector<fs::path> sorted_files(const fs::path& dir, const std::string& ext) 
 }  // namespace
 
 std::string normalize_tedlium_text(const std::string& text, bool keep_unk) {
-  std::vector<std::string> words;
-  bool joinable = false;  // the last word kept came right before this token
+  std::vector<std::string> tokens;
   for (const std::string& w : split_words(text)) {
-    if (w == "<unk>" && keep_unk) {
-      words.push_back(w);
-      joinable = false;
-    } else if (is_tag(w)) {
-      joinable = false;
-    } else if (w.front() == '\'' && joinable) {
-      words.back() += normalize_text(w);
-    } else {
-      words.push_back(normalize_text(w));
-      joinable = true;
-    }
+    std::string t = drop_variants(w);
+    if (!t.empty() && !is_noise(t)) tokens.push_back(t);
+  }
+  // A final "(...)" names the utterance (Kaldi: sed 's:([^ ]*)$::').
+  if (!tokens.empty() && tokens.back().back() == ')') {
+    std::string& last = tokens.back();
+    size_t open = last.rfind('(');
+    if (open != std::string::npos) last.erase(open);
+    if (last.empty()) tokens.pop_back();
+  }
+  // Each word takes the apostrophe suffix right after it, one at most (join_suffix.py).
+  std::vector<std::string> words;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    bool join = i + 1 < tokens.size() && tokens[i + 1].front() == '\'';
+    words.push_back(join ? tokens[i] + tokens[i + 1] : tokens[i]);
+    i += join;
   }
   std::string out;
-  for (const std::string& w : words) out += (out.empty() ? "" : " ") + w;
+  for (const std::string& w : words) {
+    if (is_unk(w) && !keep_unk) continue;
+    out += (out.empty() ? "" : " ") + (is_unk(w) ? "<unk>" + normalize_text(w.substr(5))
+                                                  : normalize_text(w));
+  }
   return out;
 }
 

@@ -100,15 +100,45 @@ BOOST_AUTO_TEST_CASE(librispeech_errors_name_the_folder_or_line) {
 }
 
 BOOST_AUTO_TEST_CASE(tedlium_text_rules) {
+  // As Kaldi's tedlium local/prepare_data.sh + join_suffix.py (run by ESPnet's tedlium2).
   BOOST_CHECK_EQUAL(normalize_tedlium_text("it 's what we 're  doing", false),
                     "IT'S WHAT WE'RE DOING");
   BOOST_CHECK_EQUAL(normalize_tedlium_text("a <unk> b", false), "A B");
   BOOST_CHECK_EQUAL(normalize_tedlium_text("a <unk> b", true), "A <unk> B");
   BOOST_CHECK_EQUAL(normalize_tedlium_text("<sil> a <noise> b <breath>", true), "A B");
+  BOOST_CHECK_EQUAL(normalize_tedlium_text("{NOISE} a [SMACK] b", true), "A B");
   BOOST_CHECK_EQUAL(normalize_tedlium_text("'cause it", false), "'CAUSE IT");  // nothing to join
-  BOOST_CHECK_EQUAL(normalize_tedlium_text("<unk> 's", true), "<unk> 'S");  // a tag takes no suffix
-  BOOST_CHECK_EQUAL(normalize_tedlium_text("a <sil> 's", false), "A 'S");   // nor across a tag
+  BOOST_CHECK_EQUAL(normalize_tedlium_text("a <sil> 's", false), "A'S");  // <sil> goes first
+  BOOST_CHECK_EQUAL(normalize_tedlium_text("<unk> 's b", true), "<unk>'S B");
+  BOOST_CHECK_EQUAL(normalize_tedlium_text("<unk> 's b", false), "B");  // the joined word goes
+  BOOST_CHECK_EQUAL(normalize_tedlium_text("rock 'n' 'roll", false), "ROCK'N' 'ROLL");  // one each
+  BOOST_CHECK_EQUAL(normalize_tedlium_text("read(2) the(3) book", false), "READ THE BOOK");
+  BOOST_CHECK_EQUAL(normalize_tedlium_text("the end (AlGore_2009-17)", false), "THE END");
+  BOOST_CHECK_EQUAL(normalize_tedlium_text("the end(AlGore_2009-17)", false), "THE END");
   BOOST_CHECK_EQUAL(normalize_tedlium_text("<unk>", false), "");
+}
+
+BOOST_AUTO_TEST_CASE(tedlium_3_layout_and_release_2_dev_labels) {
+  // TED-LIUM 3: TEDLIUM_release-3/legacy/{train,dev,test} (release 2's split) and data/ (all
+  // training talks), each sph/ + stm/.
+  TempDir tmp("ted3");
+  fs::path root = tmp.path / "TEDLIUM_release-3";
+  make_tedlium_fixture(root / "legacy");
+  fs::create_directories(root / "data");
+  fs::copy(root / "legacy" / "train", root / "data", fs::copy_options::recursive);
+  // Release 2's dev stm labels are <F0_M> / <F0_F>.
+  write_text(root / "data" / "stm" / "TalkB_2011.stm",
+             "TalkB_2011 1 TalkB_2011 1.00 2.00 <F0_M> <unk> 's fine\n"
+             "TalkB_2011 1 TalkB_2011 2.00 3.00 <F0_F> so(2) fine (TalkB_2011-2)\n");
+  SkipCounts legacy_skips, data_skips;
+  std::vector<Utterance> legacy =
+      read_corpus("tedlium", (root / "legacy" / "train").string(), true, legacy_skips);
+  std::vector<Utterance> data = read_corpus("tedlium", (root / "data").string(), true, data_skips);
+  BOOST_CHECK_EQUAL(legacy.size(), 6u);
+  BOOST_REQUIRE_EQUAL(data.size(), 5u);  // TalkA's three, TalkB's two
+  BOOST_CHECK_EQUAL(data[3].key, "TalkB_2011-0000100-0000200");
+  BOOST_CHECK_EQUAL(data[3].text, "<unk>'S FINE");
+  BOOST_CHECK_EQUAL(data[4].text, "SO FINE");
 }
 
 BOOST_AUTO_TEST_CASE(tedlium_reads_the_fixture) {
