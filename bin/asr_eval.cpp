@@ -1,6 +1,6 @@
 // asr-eval --checkpoint CKPT --data DIR|MANIFEST [--beam N] [--out DIR] [--json]
 //          [--chunk C [--left-chunks L] [--streaming]] [--device cpu|cuda]
-// asr-eval --compare D1 D2 ...
+// asr-eval --compare D1 D2 ... [--json]
 #include <CLI/CLI.hpp>
 #include <iomanip>
 #include <iostream>
@@ -36,12 +36,17 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "CPU threads (0: all cores)");
   app.add_option("--device", o.device, "where the model decodes (streaming: cpu only)")
       ->check(CLI::IsMember({"cpu", "cuda"}));
-  app.add_flag("--json", json, "print the summary as one JSON object");
-  app.add_option("--compare", compare, "experiments (folders with eval.json) to tabulate");
+  app.add_flag("--json", json, "print the summary as one JSON object (--compare: an array)");
+  app.add_option("--compare", compare,
+                 "experiments (folders with eval.json) to tabulate, each after the first with "
+                 "its WER difference from the first: 95% CI and MAPSSWE p");
   CLI11_PARSE(app, argc, argv);
   try {
     if (!compare.empty()) {
-      std::cout << asr::compare_table(compare);
+      if (json)
+        std::cout << asr::compare_json(compare).dump() << "\n";
+      else
+        std::cout << asr::compare_table(compare);
       return 0;
     }
     if (o.checkpoint.empty() || o.data.empty()) {

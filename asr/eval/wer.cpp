@@ -1,7 +1,12 @@
 #include "asr/eval/wer.h"
 
 #include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <set>
 #include <sstream>
+
+#include "autograd/error.h"
 
 namespace asr {
 
@@ -13,7 +18,7 @@ ErrorCounts& ErrorCounts::operator+=(const ErrorCounts& o) {
   return *this;
 }
 
-ErrorCounts align_counts(const std::vector<std::string>& ref, const std::vector<std::string>& hyp) {
+std::vector<Edit> align(const std::vector<std::string>& ref, const std::vector<std::string>& hyp) {
   // NIST sclite's weights: a substitution costs 4, an insertion or a deletion 3, so its
   // counts (and so its WER) are what this alignment gives.
   constexpr int64_t kSub = 4, kIns = 3, kDel = 3;
@@ -26,18 +31,32 @@ ErrorCounts align_counts(const std::vector<std::string>& ref, const std::vector<
   for (size_t i = 1; i <= R; ++i)
     for (size_t j = 1; j <= H; ++j)
       cost[i][j] = std::min({diag(i, j), cost[i - 1][j] + kDel, cost[i][j - 1] + kIns});
-  ErrorCounts c;
-  c.ref = static_cast<int64_t>(R);
+  // Among equally cheap paths, sclite's: each cell comes from the diagonal when that is
+  // cheapest (ties included), else from a deletion when strictly cheaper than an insertion,
+  // else from an insertion.
+  std::vector<Edit> edits;  // backwards, reversed at the end
   size_t i = R, j = H;
   while (i > 0 || j > 0) {
     if (i > 0 && j > 0 && cost[i][j] == diag(i, j)) {
-      c.sub += ref[i - 1] != hyp[j - 1];
+      edits.push_back(ref[i - 1] == hyp[j - 1] ? Edit::correct : Edit::sub);
       --i, --j;
-    } else if (i > 0 && cost[i][j] == cost[i - 1][j] + kDel) {
-      ++c.del, --i;
+    } else if (i > 0 && (j == 0 || cost[i - 1][j] + kDel < cost[i][j - 1] + kIns)) {
+      edits.push_back(Edit::del), --i;
     } else {
-      ++c.ins, --j;
+      edits.push_back(Edit::ins), --j;
     }
+  }
+  std::reverse(edits.begin(), edits.end());
+  return edits;
+}
+
+ErrorCounts align_counts(const std::vector<std::string>& ref, const std::vector<std::string>& hyp) {
+  ErrorCounts c;
+  c.ref = static_cast<int64_t>(ref.size());
+  for (Edit e : align(ref, hyp)) {
+    c.sub += e == Edit::sub;
+    c.del += e == Edit::del;
+    c.ins += e == Edit::ins;
   }
   return c;
 }
@@ -76,6 +95,26 @@ std::string trn_line(const std::string& text, const std::string& utterance_id) {
   std::string words;
   for (const auto& w : split_words(text)) words += (words.empty() ? "" : " ") + w;
   return words + " (" + utterance_id + ")\n";
+}
+
+std::vector<TrnLine> read_trn(const std::string& path) {
+  std::ifstream in(path);
+  AG_CHECK(in.good(), path, " not found");
+  std::vector<TrnLine> lines;
+  std::set<std::string> seen;
+  int64_t number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+    if (split_words(line).empty()) continue;
+    const size_t open = line.rfind('(');
+    AG_CHECK(line.back() == ')' && open != std::string::npos && open + 2 < line.size(), path,
+             ":", number, ": not a trn line (\"WORDS (utterance-id)\"): ", line);
+    TrnLine t{line.substr(open + 1, line.size() - open - 2), split_words(line.substr(0, open))};
+    AG_CHECK(seen.insert(t.id).second, path, ":", number, ": utterance ", t.id, " seen twice");
+    lines.push_back(std::move(t));
+  }
+  return lines;
 }
 
 }  // namespace asr
