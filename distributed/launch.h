@@ -13,8 +13,15 @@ namespace dist {
 // aborts every rank with code 1 (MPI_Abort), so no rank waits forever for a dead peer.
 int run_guarded(const char* program, const std::function<int()>& body);
 
+// CPUs this process may run on: the count of its affinity mask (taskset, a launcher's
+// binding, a cgroup cpuset), not the machine's cores.
+int cpus_allowed();
+
 // OpenMP/BLAS threads for this rank: `configured` when > 0; else 0 (leave OpenMP's choice)
-// when OMP_NUM_THREADS is set; else the machine's cores divided among its local ranks.
-int threads_per_rank(int configured, const Communicator& comm);
+// when OMP_NUM_THREADS is set; else cpus_allowed() divided among the ranks of this machine
+// with the same affinity mask: ranks a launcher bound to CPUs of their own (srun
+// --cpus-per-task, mpirun --map-by slot:pe=K) keep all of theirs, unbound ranks share.
+// Collective unless configured > 0 (configured must agree on all ranks).
+int threads_per_rank(int configured, Communicator& comm);
 
 }  // namespace dist

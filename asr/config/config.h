@@ -71,13 +71,16 @@ struct TrainConfig {
   std::string device = "cpu";       // cpu | cuda (one GPU per rank under mpirun)
   std::string all_reduce = "auto";  // gradients under mpirun: auto | mpi | nccl (auto: nccl
                                     // with device cuda, mpi with cpu)
-  int64_t threads = 0;              // CPU threads per rank (0: cores / ranks on the machine)
+  int64_t threads = 0;              // CPU threads per rank (0: the affinity mask's CPUs / the
+                                    // ranks of the machine sharing that mask)
   bool dynamic_chunk = false;       // random chunk size per batch (streaming training)
   bool dynamic_left_chunk = false;  // with dynamic_chunk: random left_chunks per batch too
   int64_t chunk_size = 0;           // encoder frames per chunk; 0: whole utterance
   int64_t left_chunks = -1;         // chunks of history each chunk sees; -1: all
   int64_t beam_size = 10;           // CTC prefix beam search (1: greedy)
   float bucket_mb = 25;             // gradient all-reduce bucket size under mpirun (MB)
+  float checkpoint_every_minutes = 0;  // also a checkpoint when this long passed since the
+                                       // last one (rank 0's clock; 0: off)
 };
 
 struct Config {

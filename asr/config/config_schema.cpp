@@ -80,6 +80,7 @@ std::vector<ConfigField> config_fields(Config& c) {
       {"train.left_chunks", &c.train.left_chunks, {}},
       {"train.beam_size", &c.train.beam_size, {}},
       {"train.bucket_mb", &c.train.bucket_mb, {}},
+      {"train.checkpoint_every_minutes", &c.train.checkpoint_every_minutes, {}},
   };
 }
 

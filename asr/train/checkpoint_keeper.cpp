@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <ostream>
+#include <regex>
 #include <set>
 
 #include "asr/model/checkpoint.h"
@@ -32,10 +34,13 @@ void CheckpointKeeper::add(const CheckpointRecord& r) {
                              [&](const CheckpointRecord& k) { return k.step == r.step; }),
               kept_.end());
   kept_.push_back(r);
-  std::set<int64_t> keep;
-  for (size_t i = kept_.size() > static_cast<size_t>(keep_last_) ? kept_.size() - keep_last_ : 0;
-       i < kept_.size(); ++i)
-    keep.insert(kept_[i].step);
+  std::set<int64_t> keep = {r.step};  // the newest: what a resume starts from
+  int64_t validated = 0;
+  for (auto k = kept_.rbegin(); k != kept_.rend() && validated < keep_last_; ++k)
+    if (k->dev_wer >= 0) {
+      keep.insert(k->step);
+      ++validated;
+    }
   for (const auto& b : best(keep_best_)) keep.insert(b.step);
   std::vector<CheckpointRecord> still;
   for (const auto& k : kept_) {
@@ -66,6 +71,41 @@ void CheckpointKeeper::load(const std::string& dir) {
     if (std::filesystem::exists(e.value("path", "")))
       kept_.push_back({e.value("step", int64_t{0}), e.value("path", ""), e.value("dev_wer", -1.0),
                        e.value("dev_loss", 0.0)});
+}
+
+std::vector<std::string> checkpoints_newest_first(const std::string& dir) {
+  std::vector<std::pair<int64_t, std::string>> found;
+  const std::regex pattern("step_([0-9]+)\\.safetensors");
+  if (!std::filesystem::exists(dir)) return {};
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::smatch m;
+    const std::string name = e.path().filename().string();
+    if (std::regex_match(name, m, pattern)) found.emplace_back(std::stoll(m[1]), e.path().string());
+  }
+  std::sort(found.begin(), found.end(), std::greater<>());
+  std::vector<std::string> paths;
+  for (auto& [step, path] : found) paths.push_back(std::move(path));
+  return paths;
+}
+
+std::string latest_checkpoint(const std::string& dir) {
+  std::vector<std::string> all = checkpoints_newest_first(dir);
+  return all.empty() ? "" : all.front();
+}
+
+std::optional<FoundCheckpoint> newest_complete_checkpoint(const std::string& dir, std::ostream& log) {
+  for (const std::string& path : checkpoints_newest_first(dir)) {
+    try {
+      AG_CHECK(std::filesystem::exists(optimizer_path(path)), optimizer_path(path), " is missing");
+      return FoundCheckpoint{path, read_checkpoint(path)};
+    } catch (const ag::Error& e) {
+      log << "resume: passing over " << path << " (" << e.what() << "): moved aside to "
+          << path << ".damaged\n";
+      for (const std::string& file : {path, optimizer_path(path)})
+        if (std::filesystem::exists(file)) std::filesystem::rename(file, file + ".damaged");
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace asr

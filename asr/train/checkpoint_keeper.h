@@ -1,9 +1,15 @@
-// Which checkpoints stay on disk: the newest `keep_last` and the `keep_best` best by dev WER
-// (lower is better; ties by dev loss). The best ones are what gets averaged at the end.
+// Which checkpoints stay on disk: the newest `keep_last` validated ones, the `keep_best` best
+// by dev WER (lower is better; ties by dev loss), and the newest of all. The best ones are
+// what gets averaged at the end. An unvalidated checkpoint (written on a signal or by
+// train.checkpoint_every_minutes) only serves resuming: it goes when a newer one is written.
 #pragma once
 #include <cstdint>
+#include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "asr/model/checkpoint.h"
 
 namespace asr {
 
@@ -30,5 +36,21 @@ class CheckpointKeeper {
   int64_t keep_last_, keep_best_;
   std::vector<CheckpointRecord> kept_;  // by step
 };
+
+// The model files "step_<N>.safetensors" in dir, newest (highest N) first; none when dir
+// does not exist.
+std::vector<std::string> checkpoints_newest_first(const std::string& dir);
+// Newest "step_<N>.safetensors" in dir ("" when none).
+std::string latest_checkpoint(const std::string& dir);
+
+struct FoundCheckpoint {
+  std::string path;  // the model file
+  LoadedCheckpoint checkpoint;
+};
+// The newest checkpoint in dir whose model and optimizer files are both present and read
+// whole. A damaged or incomplete newer one is passed over with a line on `log` naming it and
+// why, and its files are renamed to "<file>.damaged": kept for a look, never resumed from or
+// counted again. nullopt when there is none.
+std::optional<FoundCheckpoint> newest_complete_checkpoint(const std::string& dir, std::ostream& log);
 
 }  // namespace asr

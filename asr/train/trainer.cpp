@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
-#include <regex>
 #include <sstream>
 
 #include "autograd/ops.h"
@@ -105,7 +104,12 @@ class Trainer {
   bool train_batch(const Batch& batch);  // false when a signal or the step limit stops us
   void optimizer_step();
   void validate_and_save();
-  void save_now();  // a checkpoint without validation (on a signal)
+  void save_now();  // a checkpoint without validation (on a signal, or on time)
+  // train.checkpoint_every_minutes passed since the last checkpoint, by rank 0's clock
+  // (collective: every rank gets rank 0's answer, so all save at the same step).
+  bool checkpoint_due();
+  // --resume auto: rank 0's choice of the newest complete checkpoint, read by every rank.
+  std::optional<FoundCheckpoint> agreed_complete_checkpoint();
   void log_progress();
   void finish();
   // Distributed: whether any rank caught a signal (all ranks agree; collective).
@@ -141,6 +145,7 @@ class Trainer {
   int64_t loss_utts_ = 0, frames_ = 0, infeasible_ = 0, bad_steps_ = 0, bad_losses_ = 0;
   int stop_signal_ = 0;
   Clock::time_point log_time_ = Clock::now(), start_time_ = Clock::now();
+  Clock::time_point saved_time_ = Clock::now();  // the last checkpoint (or the start)
   int64_t start_step_ = 0;
   bool validated_at_step_ = false;
 };
@@ -169,7 +174,7 @@ Trainer::Trainer(const TrainOptions& o)
   schedule_ = make_schedule(cfg_);
   if (!o.init.empty()) init_from(*model_, o.init);
   setup_data();
-  if (o.resume) resume();
+  if (o.resume != Resume::no) resume();
   if (comm_.world_size() > 1) setup_data_parallel();
   if (!lead()) return;
   metrics_ = std::make_unique<MetricsLog>(dir_);
@@ -211,10 +216,36 @@ void Trainer::setup_data() {
   if (train_loader_->skips().total()) std::cerr << "data: skipped\n" << train_loader_->skips().summary();
 }
 
+std::optional<FoundCheckpoint> Trainer::agreed_complete_checkpoint() {
+  std::optional<FoundCheckpoint> found;
+  std::string path;
+  if (lead()) {
+    found = newest_complete_checkpoint(dir_, std::cerr);
+    if (found) path = found->path;
+  }
+  uint64_t length = path.size();
+  comm_.broadcast(&length, sizeof length, 0);
+  path.resize(length);
+  comm_.broadcast(path.data(), length, 0);
+  if (!lead() && !path.empty()) found = FoundCheckpoint{path, read_checkpoint(path)};
+  return found;
+}
+
 void Trainer::resume() {
-  std::string path = latest_checkpoint(dir_);
-  AG_CHECK(!path.empty(), "--resume: no checkpoint in ", dir_);
-  LoadedCheckpoint c = read_checkpoint(path);
+  std::optional<FoundCheckpoint> found;
+  if (opt_.resume == Resume::automatic) {
+    found = agreed_complete_checkpoint();
+    if (!found) {
+      if (lead()) std::cerr << "resume: no complete checkpoint in " << dir_ << "; starting fresh\n";
+      return;
+    }
+  } else {
+    std::string newest = latest_checkpoint(dir_);
+    AG_CHECK(!newest.empty(), "--resume: no checkpoint in ", dir_);
+    found = FoundCheckpoint{newest, read_checkpoint(newest)};
+  }
+  const std::string& path = found->path;
+  LoadedCheckpoint& c = found->checkpoint;
   try {
     model_->load_state_dict(model_weights(c.model.tensors));
   } catch (const ag::Error& e) {
@@ -363,6 +394,7 @@ void Trainer::validate_and_save() {
                    {"wer", r.words.rate()}, {"cer", r.chars.rate()}});
   std::string path = save_checkpoint(dir_, *model_, optimizer_.get(), to_yaml(cfg_), saved_state(),
                                      embed_assets(*tokenizer_, cmvn_));
+  saved_time_ = Clock::now();
   keeper_.add({st_.step, path, st_.dev_wer, st_.dev_loss});
   keeper_.save(dir_);
   plot_curves(dir_);
@@ -372,8 +404,19 @@ void Trainer::save_now() {
   if (!lead()) return;
   std::string path = save_checkpoint(dir_, *model_, optimizer_.get(), to_yaml(cfg_), saved_state(),
                                      embed_assets(*tokenizer_, cmvn_));
+  saved_time_ = Clock::now();
   keeper_.add({st_.step, path, -1, 0});
   keeper_.save(dir_);
+}
+
+bool Trainer::checkpoint_due() {
+  const double minutes = cfg_.train.checkpoint_every_minutes;
+  if (minutes <= 0 || validated_at_step_) return false;  // validated: saved at this step
+  double due = lead() && seconds_since(saved_time_) >= 60 * minutes ? 1 : 0;
+  comm_.broadcast(&due, sizeof due, 0);
+  if (due != 0 && lead())
+    std::cerr << "checkpoint at step " << st_.step << " (train.checkpoint_every_minutes)\n";
+  return due != 0;
 }
 
 void Trainer::report_data_parallel() {
@@ -439,6 +482,7 @@ int Trainer::run() {
         if (st_.step % cfg_.train.log_every == 0) log_progress();
         if (cfg_.train.validate_every > 0 && st_.step % cfg_.train.validate_every == 0)
           validate_and_save();
+        if (checkpoint_due()) save_now();
       }
     }
     if (!go) break;
@@ -467,22 +511,6 @@ int Trainer::run() {
 }
 
 }  // namespace
-
-std::string latest_checkpoint(const std::string& dir) {
-  std::string best;
-  int64_t best_step = -1;
-  std::regex pattern("step_([0-9]+)\\.safetensors");
-  if (!fs::exists(dir)) return best;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    std::smatch m;
-    std::string name = e.path().filename().string();
-    if (std::regex_match(name, m, pattern) && std::stoll(m[1]) > best_step) {
-      best_step = std::stoll(m[1]);
-      best = e.path().string();
-    }
-  }
-  return best;
-}
 
 int train(const TrainOptions& options) { return Trainer(options).run(); }
 

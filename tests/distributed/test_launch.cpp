@@ -1,18 +1,26 @@
-// Whole jobs under mpirun, started from the test: a failing rank ends the job, and a
-// checkpoint of a 2-rank run resumes on 1 rank.
+// Whole jobs under mpirun, started from the test: a failing rank ends the job, a checkpoint
+// of a 2-rank run resumes on 1 rank, a killed job requeued with --resume auto ends as if never
+// stopped; and threads per rank follow the CPU affinity mask.
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "asr/model/checkpoint.h"
 #include "asr/data/prepare.h"
+#include "asr/train/checkpoint_keeper.h"
 #include "asr/train/trainer.h"
 #include "common/an4.h"
+#include "distributed/launch.h"
 
 namespace fs = std::filesystem;
 
@@ -42,7 +50,8 @@ Run run(const std::string& command, const fs::path& log) {
 
 // A data folder from three AN4 speakers (two for training, one for dev) and a tiny config.
 fs::path tiny_experiment(const std::string& name, int max_steps = 4) {
-  fs::path root = fs::temp_directory_path() / ("latentasr_" + name);
+  // The pid in the name: tests of two builds may run at once (and signal by this path).
+  fs::path root = fs::temp_directory_path() / ("latentasr_" + name + "_" + std::to_string(getpid()));
   fs::remove_all(root);
   fs::path corpus = root / "corpus", an4 = testing::an4_dir();
   fs::create_directories(corpus / "train");
@@ -68,7 +77,92 @@ fs::path tiny_experiment(const std::string& name, int max_steps = 4) {
   return root;
 }
 
+// Runs f in a forked child (which may change its affinity mask and environment freely) and
+// returns what it returned, 0..255.
+int in_child(const std::function<int()>& f) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    try {
+      std::_Exit(f());
+    } catch (...) {
+      std::_Exit(255);  // never back into the test runner
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  BOOST_REQUIRE(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+// Rank 0 of two ranks. In the sums of all_reduce the other rank contributes what rank 0 does
+// (`twin`: the same machine and affinity mask), or nothing (another machine).
+class TwoRanks : public dist::Communicator {
+ public:
+  explicit TwoRanks(bool twin) : twin_(twin) {}
+  int rank() const override { return 0; }
+  int world_size() const override { return 2; }
+  int local_rank() const override { return 0; }
+  int local_size() const override { return 2; }
+  void all_reduce(float*, size_t, dist::ReduceOp) override { unexpected(); }
+  void all_reduce(double* data, size_t n, dist::ReduceOp op) override {
+    if (op != dist::ReduceOp::sum) unexpected();
+    if (twin_) std::copy(data, data + n / 2, data + n / 2);  // rank 1's slots hold its copy
+  }
+  std::unique_ptr<dist::Request> all_reduce_async(float*, size_t, dist::ReduceOp) override {
+    unexpected();
+  }
+  void broadcast(void*, size_t, int) override { unexpected(); }
+  void barrier() override {}
+  [[noreturn]] void abort(int code) override { std::_Exit(code); }
+
+ private:
+  [[noreturn]] static void unexpected() { throw std::logic_error("TwoRanks: unexpected call"); }
+  bool twin_;
+};
+
 }  // namespace
+
+BOOST_AUTO_TEST_CASE(threads_follow_the_affinity_mask_not_the_machine) {
+  cpu_set_t mine;
+  BOOST_REQUIRE(sched_getaffinity(0, sizeof mine, &mine) == 0);
+  const int cpus = CPU_COUNT(&mine);
+  BOOST_TEST(dist::cpus_allowed() == cpus);
+  // Unset in the children: OMP_NUM_THREADS would decide instead (ctest sets it).
+  BOOST_TEST(in_child([] {
+               unsetenv("OMP_NUM_THREADS");
+               return dist::threads_per_rank(0, dist::world());
+             }) == cpus);
+  // Restricted to one CPU, as `taskset -c N` or a launcher's binding would.
+  BOOST_TEST(in_child([&] {
+               int first = 0;
+               while (!CPU_ISSET(first, &mine)) ++first;
+               cpu_set_t one;
+               CPU_ZERO(&one);
+               CPU_SET(first, &one);
+               if (sched_setaffinity(0, sizeof one, &one) != 0) return 99;
+               unsetenv("OMP_NUM_THREADS");
+               return 10 * dist::cpus_allowed() + dist::threads_per_rank(0, dist::world());
+             }) == 11);
+  BOOST_TEST(in_child([] {
+               setenv("OMP_NUM_THREADS", "3", 1);
+               return dist::threads_per_rank(0, dist::world());
+             }) == 0);  // OpenMP reads OMP_NUM_THREADS itself
+  BOOST_TEST(dist::threads_per_rank(5, dist::world()) == 5);
+}
+
+BOOST_AUTO_TEST_CASE(ranks_with_the_same_mask_on_one_machine_share_its_cpus) {
+  const int cpus = dist::cpus_allowed();
+  BOOST_TEST(in_child([&] {
+               unsetenv("OMP_NUM_THREADS");
+               TwoRanks twin(true);
+               return dist::threads_per_rank(0, twin);
+             }) == std::max(1, cpus / 2));
+  BOOST_TEST(in_child([&] {
+               unsetenv("OMP_NUM_THREADS");
+               TwoRanks elsewhere(false);
+               return dist::threads_per_rank(0, elsewhere);
+             }) == cpus);
+}
 
 BOOST_AUTO_TEST_CASE(a_failing_rank_ends_the_job_with_its_message) {
   fs::path log = fs::temp_directory_path() / "latentasr_throw_on_rank.log";
@@ -150,4 +244,59 @@ BOOST_AUTO_TEST_CASE(two_ranks_train_like_one_process_with_their_combined_batche
     ++compared;
   }
   BOOST_TEST(compared > 10u);
+}
+
+BOOST_AUTO_TEST_CASE(a_killed_job_requeued_with_resume_auto_ends_like_an_uninterrupted_one) {
+  // A checkpoint at every step boundary (a tiny train.checkpoint_every_minutes; validation,
+  // which would write checkpoints too, only at the end), and the same command line for the
+  // first start and every requeue, as in a cluster job script.
+  fs::path root = tiny_experiment("dist_requeue", 30);
+  const std::string job = kMpirun + kBin + "/asr-train --config " + (root / "config.yaml").string() +
+                          " --set train.checkpoint_every_minutes=1e-9 --set train.validate_every=1000"
+                          " --resume auto --output-dir ";
+  const std::string straight = (root / "straight").string(), out = (root / "exp").string();
+  Run fresh = run(job + straight, root / "straight.log");
+  BOOST_REQUIRE_MESSAGE(fresh.code == 0, fresh.output);
+  BOOST_TEST(fresh.output.find("resume: no complete checkpoint in " + straight + "; starting fresh") !=
+                 std::string::npos, fresh.output);
+  BOOST_TEST(fresh.output.find("checkpoint at step 1 (train.checkpoint_every_minutes)") !=
+                 std::string::npos, fresh.output);
+  // The job killed without warning (SIGKILL: no checkpoint on the way out) after step 8.
+  const std::string log = (root / "killed.log").string();
+  std::ofstream(root / "driver.sh") << "(" << job << out << " > " << log << " 2>&1) & sleep 0.2; "
+                                    << "for i in $(seq 600); do grep -q 'step 8/' " << log
+                                    << " 2>/dev/null && break; sleep 0.05; done; "
+                                    << "rank=$(pgrep -n -f 'asr-train --config " << (root / "config.yaml").string()
+                                    << "'); kill -KILL $rank; wait\n";
+  Run killed = run("bash " + (root / "driver.sh").string(), root / "driver.log");
+  std::ostringstream first;
+  first << std::ifstream(log).rdbuf();
+  BOOST_REQUIRE_MESSAGE(first.str().find("step 8/") != std::string::npos, first.str());
+  BOOST_REQUIRE_MESSAGE(!fs::exists(out + "/step_30.safetensors"), "the job ended before the kill");
+  BOOST_TEST(first.str().find("interrupted") == std::string::npos, first.str());
+  BOOST_TEST(!asr::latest_checkpoint(out).empty());
+  // Requeued: continues from the newest checkpoint and ends with the same parameters.
+  Run requeued = run(job + out, root / "requeued.log");
+  BOOST_REQUIRE_MESSAGE(requeued.code == 0, requeued.output);
+  BOOST_TEST(requeued.output.find("resume: " + out + "/step_") != std::string::npos, requeued.output);
+  nn::SafetensorsFile a = nn::load_safetensors(straight + "/step_30.safetensors");
+  nn::SafetensorsFile b = nn::load_safetensors(out + "/step_30.safetensors");
+  BOOST_REQUIRE_EQUAL(a.tensors.size(), b.tensors.size());
+  for (size_t i = 0; i < a.tensors.size(); ++i) {
+    BOOST_REQUIRE_EQUAL(a.tensors[i].first, b.tensors[i].first);
+    const ag::Tensor &x = a.tensors[i].second, &y = b.tensors[i].second;
+    BOOST_REQUIRE(x.shape() == y.shape() && x.dtype() == y.dtype());
+    BOOST_TEST(std::memcmp(x.raw(), y.raw(), static_cast<size_t>(x.numel()) * ag::dtype_size(x.dtype())) == 0,
+               a.tensors[i].first << " differs after the requeue");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(resume_takes_no_value_or_auto) {
+  fs::path log = fs::temp_directory_path() / "latentasr_resume_value.log";
+  Run r = run(kBin + "/asr-train --config " + LATENTASR_SOURCE_DIR + "/recipes/an4/demo.yaml --output-dir " +
+                  (fs::temp_directory_path() / "latentasr_resume_value").string() + " --resume latest",
+              log);
+  BOOST_TEST(r.code == 2);
+  BOOST_TEST(r.output.find("asr-train: --resume takes no value or 'auto', got 'latest'") != std::string::npos,
+             r.output);
 }

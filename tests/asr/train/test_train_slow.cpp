@@ -8,6 +8,7 @@
 
 #include "asr/model/checkpoint.h"
 #include "asr/eval/eval_tool.h"
+#include "asr/train/checkpoint_keeper.h"
 #include "asr/train/trainer.h"
 #include "common/gradcheck.h"
 #include "asr/train/train_testing.h"
@@ -23,7 +24,7 @@ BOOST_AUTO_TEST_CASE(overfits_a_handful_of_utterances) {
                       {"model.dropout=0", "model.positional_dropout=0", "model.attention_dropout=0",
                        "data.specaugment.enabled=false", "train.max_steps=250",
                        "train.validate_every=250", "schedule.warmup_steps=50", "optim.lr=0.003"},
-                      out, "", false, -1, false};
+                      out, "", asr::Resume::no, -1, false};
   BOOST_REQUIRE_EQUAL(asr::train(o), 0);
   asr::EvalToolOptions e;
   e.checkpoint = asr::latest_checkpoint(out);
@@ -60,11 +61,11 @@ BOOST_AUTO_TEST_CASE(resume_continues_exactly) {
   std::string root = fs::path(data).parent_path().string();
   // Several batches per epoch and an epoch boundary inside the 10 steps.
   std::vector<std::string> sets = {"data.batch_frames=1500", "data.max_frames=1500", "train.max_epochs=0"};
-  asr::TrainOptions straight{config, sets, root + "/straight", "", false, 10, false};
+  asr::TrainOptions straight{config, sets, root + "/straight", "", asr::Resume::no, 10, false};
   BOOST_REQUIRE_EQUAL(asr::train(straight), 0);
-  asr::TrainOptions first{config, sets, root + "/resumed", "", false, 5, false};
+  asr::TrainOptions first{config, sets, root + "/resumed", "", asr::Resume::no, 5, false};
   BOOST_REQUIRE_EQUAL(asr::train(first), 0);
-  asr::TrainOptions second{config, sets, root + "/resumed", "", true, 10, false};
+  asr::TrainOptions second{config, sets, root + "/resumed", "", asr::Resume::newest, 10, false};
   BOOST_REQUIRE_EQUAL(asr::train(second), 0);
   auto a = nn::load_safetensors(root + "/straight/step_10.safetensors");
   auto b = nn::load_safetensors(root + "/resumed/step_10.safetensors");
@@ -72,6 +73,40 @@ BOOST_AUTO_TEST_CASE(resume_continues_exactly) {
   for (size_t i = 0; i < a.tensors.size(); ++i)
     BOOST_CHECK_MESSAGE(testing::max_abs_diff(a.tensors[i].second, b.tensors[i].second) == 0.0f,
                         a.tensors[i].first << " differs after resume");
+}
+
+BOOST_AUTO_TEST_CASE(resume_auto_passes_over_a_damaged_checkpoint_and_continues_exactly) {
+  std::string data = testing::small_an4("resume_auto", 24, 4);
+  std::string config = testing::tiny_config(data);
+  std::string root = fs::path(data).parent_path().string();
+  std::vector<std::string> sets = {"data.batch_frames=1500", "data.max_frames=1500",
+                                   "train.max_epochs=0", "train.validate_every=3"};
+  // No checkpoint yet: --resume auto starts fresh.
+  std::ostringstream fresh_log;
+  {
+    testing::CaptureStderr capture(fresh_log);
+    BOOST_REQUIRE_EQUAL(asr::train({config, sets, root + "/straight", "", asr::Resume::automatic, 9, false}), 0);
+  }
+  BOOST_TEST(fresh_log.str().find("resume: no complete checkpoint in " + root + "/straight; starting fresh") !=
+                 std::string::npos, fresh_log.str());
+  // Checkpoints at steps 3 and 6; the newest then damaged (cut short).
+  BOOST_REQUIRE_EQUAL(asr::train({config, sets, root + "/resumed", "", asr::Resume::no, 6, false}), 0);
+  const std::string newest = root + "/resumed/step_6.safetensors";
+  fs::resize_file(newest, fs::file_size(newest) / 2);
+  std::ostringstream log;
+  {
+    testing::CaptureStderr capture(log);
+    BOOST_REQUIRE_EQUAL(asr::train({config, sets, root + "/resumed", "", asr::Resume::automatic, 9, false}), 0);
+  }
+  BOOST_TEST(log.str().find("resume: passing over " + newest) != std::string::npos, log.str());
+  BOOST_TEST(log.str().find("resume: " + root + "/resumed/step_3.safetensors (step 3,") != std::string::npos,
+             log.str());
+  auto a = nn::load_safetensors(root + "/straight/step_9.safetensors");
+  auto b = nn::load_safetensors(root + "/resumed/step_9.safetensors");
+  BOOST_REQUIRE_EQUAL(a.tensors.size(), b.tensors.size());
+  for (size_t i = 0; i < a.tensors.size(); ++i)
+    BOOST_CHECK_MESSAGE(testing::max_abs_diff(a.tensors[i].second, b.tensors[i].second) == 0.0f,
+                        a.tensors[i].first << " differs after resuming from the older checkpoint");
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_fails_with_its_message) {
@@ -82,20 +117,22 @@ BOOST_AUTO_TEST_CASE(bad_input_fails_with_its_message) {
   testing::check_error(
       [&] {
         asr::train({config, {"data.train=" + root + "/nowhere/train", "data.dev=" + root + "/nowhere/dev"},
-                    root + "/x", "", false, 1, false});
+                    root + "/x", "", asr::Resume::no, 1, false});
       },
       "nowhere");
   // Empty dev set.
   asr::write_manifest(data + "/dev.jsonl", {});
-  testing::check_error([&] { asr::train({config, {}, root + "/y", "", false, 1, false}); },
+  testing::check_error([&] { asr::train({config, {}, root + "/y", "", asr::Resume::no, 1, false}); },
                        "dev.jsonl holds no utterances");
   // A checkpoint the config does not match: resume with a wider model.
   std::string good = testing::small_an4("bad2", 4, 2);
   std::string config2 = testing::tiny_config(good);
   std::string out = fs::path(good).parent_path().string() + "/exp";
-  BOOST_REQUIRE_EQUAL(asr::train({config2, {}, out, "", false, 2, false}), 0);
-  testing::check_error([&] { asr::train({config2, {"model.d_model=32"}, out, "", true, 4, false}); },
+  BOOST_REQUIRE_EQUAL(asr::train({config2, {}, out, "", asr::Resume::no, 2, false}), 0);
+  testing::check_error(
+      [&] { asr::train({config2, {"model.d_model=32"}, out, "", asr::Resume::newest, 4, false}); },
                        "does the config match the checkpoint?");
-  testing::check_error([&] { asr::train({config2, {}, root + "/empty", "", true, 4, false}); },
+  testing::check_error(
+      [&] { asr::train({config2, {}, root + "/empty", "", asr::Resume::newest, 4, false}); },
                        "--resume: no checkpoint in");
 }

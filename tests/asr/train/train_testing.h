@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include "asr/data/manifest.h"
 #include "asr/data/prepare.h"
@@ -49,5 +50,17 @@ inline std::string tiny_config(const std::string& data, const std::string& extra
                       << extra;
   return path;
 }
+
+// Sends std::cerr to `to` while alive.
+class CaptureStderr {
+ public:
+  explicit CaptureStderr(std::ostream& to) : old_(std::cerr.rdbuf(to.rdbuf())) {}
+  ~CaptureStderr() { std::cerr.rdbuf(old_); }
+  CaptureStderr(const CaptureStderr&) = delete;
+  CaptureStderr& operator=(const CaptureStderr&) = delete;
+
+ private:
+  std::streambuf* old_;
+};
 
 }  // namespace testing
