@@ -1,10 +1,14 @@
 # Shared by the corpus recipes (recipes/<corpus>/run.sh), sourced from the repository root:
 # ESPnet-style stage selection and options, archive download with checksums, training on one
 # process or under mpirun, evaluation, MHA -> MLA conversion with fine-tuning, RESULTS.md.
-# A recipe sets its defaults, calls parse_options "$@", then runs its stages through stage().
+# A recipe sets recipe_script (its own absolute path, taken before it changes to the repository
+# root), sets its defaults, calls parse_options "$@", then runs its stages through stage().
+# Relative paths in options are relative to the repository root.
 # The tools are taken from LATENTASR_BIN (default build/bin, scripts/build.sh's).
 
 bin=${LATENTASR_BIN:-build/bin}
+: "${recipe_script:?a recipe sets recipe_script to its own path before sourcing stages.sh}"
+recipe_name=$(basename "$(dirname "$recipe_script")")
 
 # --stage N --stop-stage M select stages; every other --some-name VALUE sets the variable
 # some_name, which must be listed in the recipe's $recipe_options (and given its default
@@ -13,7 +17,7 @@ parse_options() {
   while [ $# -gt 0 ]; do
     case "$1" in
       --help|-h)
-        sed -n '2,/^set -/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+        sed -n '2,/^set -/p' "$recipe_script" | sed '$d' | sed 's/^# \{0,1\}//'
         exit 0 ;;
       --*)
         [ $# -ge 2 ] || die "$1 needs a value"
@@ -32,11 +36,11 @@ parse_options() {
 }
 
 die() {
-  echo "$(basename "$(dirname "$0")"): error: $*" >&2
+  echo "$recipe_name: error: $*" >&2
   exit 1
 }
 
-log() { echo "$(basename "$(dirname "$0")"): $*" >&2; }
+log() { echo "$recipe_name: $*" >&2; }
 
 # stage N "what it does": true when N is within --stage .. --stop-stage (and says so).
 stage() {

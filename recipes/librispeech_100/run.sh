@@ -34,7 +34,8 @@
 # Environment: NGPU=N (one rank per GPU) or NRANKS=N (CPU ranks) run training under mpirun.
 # Needs a build (scripts/build.sh). docs/recipes.md: hours, steps, disk and GPU-hours.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+recipe_script=$(realpath "$0")
+cd "$(dirname "$recipe_script")/../.."
 source recipes/common/stages.sh
 
 recipe_options="train_sets dev_sets test_sets corpus_dir download_dir data_dir exp_dir config

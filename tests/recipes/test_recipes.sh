@@ -22,6 +22,17 @@ failures=0
 check() {  # check "what" command...: runs the command, counts a failure
   if "${@:2}"; then echo "ok: $1"; else echo "FAILED: $1" >&2; failures=$((failures + 1)); fi
 }
+# wer_rows RESULTS TEST MODELS...: every model's WER table in RESULTS.md has a row for TEST,
+# and no other table does.
+wer_rows() {
+  local results=$1 test=$2 m
+  shift 2
+  [ "$(grep -c "^|$test|" "$results")" -eq $# ] || return 1
+  for m in "$@"; do
+    awk -v h="## $m" -v r="|$test|" '$0 == h { s = 1; next } /^## / { s = 0 }
+      s && index($0, r) == 1 { f = 1 } END { exit !f }' "$results" || return 1
+  done
+}
 
 # --- LibriSpeech: five splits of AN4 speakers (4 in training, 1 per evaluation split) --------
 mapfile -t train_speakers < <(ls "$an4/train" | head -4)
@@ -80,6 +91,18 @@ tiny="--set model.d_model=16 --set model.num_layers=1 --set model.num_heads=2
   --set train.average_best=1 --set train.log_every=1 --set schedule.warmup_steps=2
   --set train.beam_size=1"
 common=(--attention-types "mha mla" --latents 8 --ft-steps 2 --beam 2 --train-args "$tiny")
+# The models those options make: both types, the MHA model fine-tuned, latent 8 converted and
+# converted + fine-tuned.
+models=(mha mla mha_ft mla_l8 mla_l8_ft)
+
+# --- run from its own folder (as ESPnet's recipes are), a recipe still finds its help text -------
+for r in librispeech_100 tedlium2; do
+  check "$r --help from its folder" \
+    bash -c 'cd "$1" && ./run.sh --help | grep -q "^Stages"' _ "$src/recipes/$r"
+  check "$r errors name the recipe" \
+    bash -c 'cd "$1" && ./run.sh --no-such-option x 2>&1 | grep -q "^$2: error: unknown option"' \
+    _ "$src/recipes/$r" "$r"
+done
 
 # --- a damaged archive is refused and not kept --------------------------------------------------
 bad=$tmp/bad_mirror
@@ -100,8 +123,7 @@ if LATENTASR_MIRROR=$mirror "$src/recipes/librispeech_100/run.sh" "${ls_args[@]}
      > "$tmp/ls.log" 2>&1; then
   results=$tmp/exp/ls/RESULTS.md
   for t in dev_clean dev_other test_clean test_other; do
-    check "librispeech RESULTS.md: $t in every model's table" \
-      test "$(grep -c "^|$t|" "$results")" -eq 6
+    check "librispeech RESULTS.md: $t in every model's table" wer_rows "$results" "$t" "${models[@]}"
   done
   check "librispeech RESULTS.md: ESPnet header" grep -q '^|dataset|Snt|Wrd|Corr|Sub|Del|Ins|Err|$' "$results"
   check "librispeech RESULTS.md: cache table" grep -q '^|mla_l8_ft|mla|' "$results"
@@ -124,7 +146,7 @@ if LATENTASR_MIRROR=$mirror "$src/recipes/tedlium2/run.sh" --download-dir "$tmp/
      > "$tmp/ted.log" 2>&1; then
   results=$tmp/exp/ted/RESULTS.md
   for t in dev test; do
-    check "tedlium RESULTS.md: $t in every model's table" test "$(grep -c "^|$t|" "$results")" -eq 6
+    check "tedlium RESULTS.md: $t in every model's table" wer_rows "$results" "$t" "${models[@]}"
   done
   # 18 segments per dev talk pair, the ignore_time_segment_in_scoring lines dropped.
   check "tedlium: dev segments" test "$(wc -l < "$tmp/data/ted/test/dev.jsonl")" -eq 18
