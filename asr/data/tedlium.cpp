@@ -36,10 +36,16 @@ bool is_noise(const std::string& w) {
 bool is_unk(const std::string& w) { return w.rfind("<unk>", 0) == 0; }
 
 // "word(2)" -> "word": pronunciation variants, "(digit)" anywhere (Kaldi: sed 's:([0-9])::g').
+// Scanning on after each match, as sed's g does: an earlier "(" that opens no variant does not
+// stop the scan.
 std::string drop_variants(std::string w) {
-  for (size_t at; (at = w.find('(')) != std::string::npos && at + 2 < w.size() &&
-                  std::isdigit(static_cast<unsigned char>(w[at + 1])) && w[at + 2] == ')';)
-    w.erase(at, 3);
+  for (size_t at = 0; (at = w.find('(', at)) != std::string::npos;) {
+    if (at + 2 < w.size() && std::isdigit(static_cast<unsigned char>(w[at + 1])) &&
+        w[at + 2] == ')')
+      w.erase(at, 3);
+    else
+      ++at;
+  }
   return w;
 }
 
@@ -147,8 +153,10 @@ std::string normalize_tedlium_text(const std::string& text, bool keep_unk) {
   std::string out;
   for (const std::string& w : words) {
     if (is_unk(w) && !keep_unk) continue;
-    out += (out.empty() ? "" : " ") + (is_unk(w) ? "<unk>" + normalize_text(w.substr(5))
-                                                  : normalize_text(w));
+    if (!out.empty()) out += ' ';
+    // Appended piece by piece: GCC 12 warns wrongly (-Wrestrict) on "<unk>" + string.
+    if (is_unk(w)) out.append("<unk>").append(normalize_text(w.substr(5)));
+    else out += normalize_text(w);
   }
   return out;
 }

@@ -1,6 +1,6 @@
 // Test corpora built at test time from AN4: a TED-LIUM-format fixture (AN4 utterances of one
 // speaker joined into one .sph talk, with an .stm of the true segment times), a mini AN4 in
-// LibriSpeech layout (symlinks), and small audio-writing helpers.
+// LibriSpeech layout (symlinks), small audio-writing helpers, and a check of corpus errors.
 #pragma once
 #include <sndfile.h>
 
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "asr/data/corpus.h"
 #include "common/an4.h"
 
 namespace testing {
@@ -66,6 +67,19 @@ inline void write_pcm(const fs::path& file, const std::vector<short>& pcm,
 inline void write_text(const fs::path& file, const std::string& text) {
   fs::create_directories(file.parent_path());
   std::ofstream(file, std::ios::binary) << text;
+}
+
+// f() throws a CorpusError whose message holds every one of `parts`.
+template <class F>
+void check_corpus_error(F&& f, const std::vector<std::string>& parts) {
+  try {
+    f();
+    BOOST_ERROR("expected a CorpusError");
+  } catch (const asr::CorpusError& e) {
+    std::string msg = e.what();
+    for (const std::string& p : parts)
+      BOOST_CHECK_MESSAGE(msg.find(p) != std::string::npos, "'" + msg + "' lacks '" + p + "'");
+  }
 }
 
 // One stm segment of the fixture: what the .stm says and what the reader must make of it.

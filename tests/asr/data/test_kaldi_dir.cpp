@@ -12,22 +12,6 @@
 using namespace asr;
 using namespace testing;
 
-namespace {
-
-template <class F>
-void check_corpus_error(F&& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    BOOST_ERROR("expected a CorpusError");
-  } catch (const CorpusError& e) {
-    std::string msg = e.what();
-    for (const std::string& p : parts)
-      BOOST_CHECK_MESSAGE(msg.find(p) != std::string::npos, "'" + msg + "' lacks '" + p + "'");
-  }
-}
-
-}  // namespace
-
 BOOST_AUTO_TEST_CASE(whole_recordings_and_what_is_skipped) {
   TempDir tmp("kaldi_whole");
   fs::path d = tmp.path / "train";
