@@ -328,7 +328,9 @@ def align_counts(ref, hyp):
         if i > 0 and j > 0 and cost[i][j] == diag(i, j):
             sub += ref[i - 1] != hyp[j - 1]
             i, j = i - 1, j - 1
-        elif i > 0 and cost[i][j] == cost[i - 1][j] + 3:
+        elif i > 0 and (j == 0 or cost[i - 1][j] + 3 < cost[i][j - 1] + 3):
+            # asr/eval/wer.cpp's (sclite's) tie-break: an insertion before a deletion on ties;
+            # it changes the counts (and the WER) in a few alignments
             dele, i = dele + 1, i - 1
         else:
             ins, j = ins + 1, j - 1
