@@ -508,9 +508,10 @@ def main():
               "torch": torch.__version__}
     line = json.dumps(result)
     print(line)
-    if args.out:
-        with open(args.out, "w") as f:
+    if args.out:  # atomically: a reader never sees half a line
+        with open(args.out + ".tmp", "w") as f:
             f.write(line + "\n")
+        os.replace(args.out + ".tmp", args.out)
 
 
 if __name__ == "__main__":
