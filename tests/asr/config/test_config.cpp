@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -69,34 +70,51 @@ nn::NamedTensors one_param() {
 
 }  // namespace
 
+// The reference recipes' configs: recipes/librispeech_100/conf/conformer_<attention>.yaml and
+// recipes/tedlium2/conf/branchformer_<attention>.yaml, each naming its recipe's data folder.
 BOOST_AUTO_TEST_CASE(every_shipped_config_loads) {
+  const std::map<std::string, std::string> recipe_of = {{"conformer", "librispeech_100"},
+                                                        {"branchformer", "tedlium2"}};
   std::set<std::string> names;
-  for (const auto& entry : fs::directory_iterator(kSource / "configs")) {
-    if (entry.path().extension() != ".yaml") continue;
-    std::string name = entry.path().stem().string();
-    names.insert(name);
-    BOOST_TEST_CONTEXT("configs/" << name << ".yaml") {
-      Config c = asr::load_config(entry.path().string());
-      std::string encoder = name.substr(0, name.find('_'));
-      std::string attention = name.substr(name.find('_') + 1);
-      BOOST_TEST(c.model.type == encoder);
-      BOOST_TEST(c.model.attention.type == attention);
-      BOOST_TEST(c.model.d_model == 256);
-      BOOST_TEST(c.model.attention.d_model == 256);
-      BOOST_TEST(c.model.attention.num_heads == 4);
-      BOOST_TEST(c.model.conv_kernel == 31);
-      BOOST_TEST(c.model.num_layers == (encoder == "conformer" ? 12 : 24));
-      if (attention == "mla" || attention == "mla_simple") BOOST_TEST(c.model.attention.latent_dim == 256);
-      if (attention == "gqa") BOOST_TEST(c.model.attention.num_kv_heads == 2);
-      BOOST_TEST(c.model.attention.relative == (attention != "linear"));
-      BOOST_TEST(c.data.train == "data/an4/train");
-      BOOST_TEST(c.data.dev == "data/an4/dev");
+  for (const auto& [encoder, recipe] : recipe_of) {
+    for (const auto& entry : fs::directory_iterator(kSource / "recipes" / recipe / "conf")) {
+      std::string name = entry.path().stem().string();
+      if (entry.path().extension() != ".yaml" || name.rfind(encoder + "_", 0) != 0) continue;
+      names.insert(name);
+      BOOST_TEST_CONTEXT(entry.path().string()) {
+        Config c = asr::load_config(entry.path().string());
+        std::string attention = name.substr(name.find('_') + 1);
+        BOOST_TEST(c.model.type == encoder);
+        BOOST_TEST(c.model.attention.type == attention);
+        BOOST_TEST(c.model.d_model == 256);
+        BOOST_TEST(c.model.attention.d_model == 256);
+        BOOST_TEST(c.model.attention.num_heads == 4);
+        BOOST_TEST(c.model.conv_kernel == 31);
+        BOOST_TEST(c.model.num_layers == (encoder == "conformer" ? 12 : 24));
+        if (attention == "mla" || attention == "mla_simple") BOOST_TEST(c.model.attention.latent_dim == 256);
+        if (attention == "gqa") BOOST_TEST(c.model.attention.num_kv_heads == 2);
+        BOOST_TEST(c.model.attention.relative == (attention != "linear"));
+        BOOST_TEST(c.data.train == "data/" + recipe + "/train");
+        BOOST_TEST(c.data.dev == "data/" + recipe + "/dev");
+        BOOST_TEST(c.data.tokenizer == "unigram");
+        BOOST_TEST(c.data.vocab_size == (encoder == "conformer" ? 5000 : 500));
+      }
     }
   }
   std::set<std::string> expected;
   for (std::string e : {"conformer", "branchformer"})
     for (std::string a : {"mha", "mla", "mla_simple", "gqa", "linear"}) expected.insert(e + "_" + a);
   BOOST_TEST(names == expected, boost::test_tools::per_element());
+}
+
+// recipes/librispeech_100/libri_mp3.sh's config: the AN4 demo's model on libri-mp3, characters.
+BOOST_AUTO_TEST_CASE(libri_mp3_config_loads) {
+  Config c = asr::load_config((kSource / "recipes/librispeech_100/conf/libri_mp3.yaml").string());
+  BOOST_TEST(c.model.d_model == 128);
+  BOOST_TEST(c.model.num_layers == 8);
+  BOOST_TEST(c.data.train == "data/libri_mp3/train");
+  BOOST_TEST(c.data.tokenizer == "char");
+  BOOST_TEST(c.train.max_steps == c.schedule.total_steps);
 }
 
 // The AN4 recipes load and validate; the streaming one trains a streaming model.
@@ -136,7 +154,7 @@ BOOST_AUTO_TEST_CASE(defaults_are_the_espnet_librispeech100_conformer) {
 }
 
 BOOST_AUTO_TEST_CASE(overrides_set_nested_keys_lists_and_scalars) {
-  std::string path = (kSource / "configs" / "conformer_mla.yaml").string();
+  std::string path = (kSource / "recipes/librispeech_100/conf/conformer_mla.yaml").string();
   Config c = asr::load_config(path, {"model.attention_kwargs.latent_dim=128", "optim.lr=1e-3",
                                      "optim.betas=[0.8, 0.95]", "data.cmvn=false",
                                      "data.train=/data/libri/train", "model.d_model=512",
@@ -155,7 +173,7 @@ BOOST_AUTO_TEST_CASE(overrides_set_nested_keys_lists_and_scalars) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_overrides_name_the_key_and_the_override) {
-  std::string path = (kSource / "configs" / "conformer_mha.yaml").string();
+  std::string path = (kSource / "recipes/librispeech_100/conf/conformer_mha.yaml").string();
   auto load = [&](std::string o) { return [=] { asr::load_config(path, {o}); }; };
   expect_error(load("optim.lr"), {path, "override 'optim.lr' is not of the form section.key=value"});
   expect_error(load("=3"), {path, "override '=3'"});
@@ -224,10 +242,12 @@ BOOST_AUTO_TEST_CASE(to_yaml_round_trips_every_key) {
   BOOST_TEST(yaml.find("betas: [0.85, 0.97]") != std::string::npos);
   BOOST_TEST((asr::parse_config(asr::to_yaml(defaults), "defaults.yaml") == defaults));
   // Every shipped config survives the trip too.
-  for (const auto& entry : fs::directory_iterator(kSource / "configs")) {
-    Config shipped = asr::load_config(entry.path().string());
-    BOOST_TEST((asr::parse_config(asr::to_yaml(shipped), "x.yaml") == shipped));
-  }
+  for (const char* recipe : {"an4", "librispeech_100/conf", "tedlium2/conf"})
+    for (const auto& entry : fs::directory_iterator(kSource / "recipes" / recipe)) {
+      if (entry.path().extension() != ".yaml") continue;
+      Config shipped = asr::load_config(entry.path().string());
+      BOOST_TEST((asr::parse_config(asr::to_yaml(shipped), "x.yaml") == shipped));
+    }
 }
 
 BOOST_AUTO_TEST_CASE(unknown_keys_at_any_depth_name_file_key_and_line) {
