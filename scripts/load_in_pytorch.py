@@ -58,8 +58,9 @@ def print_assets(path, tensors, meta):
     index, model, mean, std = model_assets(tensors, meta)
     out = {"tokenizer": index}
     if model is not None:
-        with open(path + ".tokenizer.model", "wb") as f:
+        with open(path + ".tokenizer.model.tmp", "wb") as f:  # then renamed: never half a file
             f.write(model)  # sentencepiece.SentencePieceProcessor(model_file=...) reads it
+        os.replace(path + ".tokenizer.model.tmp", path + ".tokenizer.model")
         out["tokenizer_model_bytes"] = len(model)
     if mean is not None:
         feats = torch.zeros(3, mean.numel())  # what a PyTorch front end does with them
