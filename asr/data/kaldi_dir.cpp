@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 
 #include "asr/data/audio.h"
 #include "asr/data/corpus.h"
@@ -24,13 +23,6 @@ std::string trim(const std::string& s) {
   size_t b = s.find_first_not_of(" \t\r");
   if (b == std::string::npos) return "";
   return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
-}
-
-std::vector<std::string> split_fields(const std::string& s) {
-  std::istringstream in(s);
-  std::vector<std::string> fields;
-  for (std::string f; in >> f;) fields.push_back(f);
-  return fields;
 }
 
 // The lines of `file` by key (blank lines ignored). A key twice is an error.
@@ -77,7 +69,7 @@ struct Segment {
 std::map<std::string, Segment> read_segments(const fs::path& file) {
   std::map<std::string, Segment> segments;
   for (const auto& [utt, e] : read_table(file)) {
-    std::vector<std::string> f = split_fields(e.rest);
+    std::vector<std::string> f = split_words(e.rest);
     if (f.size() != 3)
       throw CorpusError(e.where + ": expected '<utterance> <recording> <start> <end>'");
     Segment s{f[0], parse_seconds(f[1], e.where), f[2] == "-1" ? -1 : parse_seconds(f[2], e.where)};
@@ -90,7 +82,7 @@ std::map<std::string, Segment> read_segments(const fs::path& file) {
 
 void check_utt2spk(const fs::path& file) {
   for (const auto& [utt, e] : read_table(file))
-    if (split_fields(e.rest).size() != 1)
+    if (split_words(e.rest).size() != 1)
       throw CorpusError(e.where + ": expected '<utterance> <speaker>'");
 }
 

@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "asr/data/audio.h"
 #include "asr/data/corpus.h"
@@ -47,13 +46,6 @@ std::string drop_variants(std::string w) {
       ++at;
   }
   return w;
-}
-
-std::vector<std::string> split_words(const std::string& s) {
-  std::istringstream in(s);
-  std::vector<std::string> words;
-  for (std::string w; in >> w;) words.push_back(w);
-  return words;
 }
 
 // "talk-0001234-0005678": the segment's times in centiseconds, as Kaldi's recipes name them.

@@ -59,6 +59,13 @@ std::string normalize_text(const std::string& text) {
   return out;
 }
 
+std::vector<std::string> split_words(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
 std::unique_ptr<Tokenizer> train_tokenizer(const std::string& type,
                                            const std::vector<std::string>& texts,
                                            int64_t vocab_size, const std::string& dir) {

@@ -41,6 +41,9 @@ class Tokenizer {
 // whitespace collapsed, trimmed.
 std::string normalize_text(const std::string& text);
 
+// The whitespace-separated words of `text` (of a transcript, a hypothesis, a corpus line).
+std::vector<std::string> split_words(const std::string& text);
+
 // type: char | bpe | unigram. Trains on `texts` (vocab_size ignored for char) and writes the
 // model into `dir` (tokenizer.json for char; tokenizer.model + tokenizer.json for
 // sentencepiece), returning it loaded. For sentencepiece, vocab_size is its own vocabulary

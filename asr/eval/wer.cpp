@@ -4,7 +4,6 @@
 #include <cctype>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "autograd/error.h"
 
@@ -59,13 +58,6 @@ ErrorCounts align_counts(const std::vector<std::string>& ref, const std::vector<
     c.ins += e == Edit::ins;
   }
   return c;
-}
-
-std::vector<std::string> split_words(const std::string& text) {
-  std::istringstream in(text);
-  std::vector<std::string> out;
-  for (std::string w; in >> w;) out.push_back(w);
-  return out;
 }
 
 std::vector<std::string> split_chars(const std::string& text) {

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "asr/data/tokenizer.h"  // split_words
+
 namespace asr {
 
 struct ErrorCounts {
@@ -24,7 +26,6 @@ enum class Edit : char { correct, sub, del, ins };
 std::vector<Edit> align(const std::vector<std::string>& ref, const std::vector<std::string>& hyp);
 // The counts of align(ref, hyp), so sclite's.
 ErrorCounts align_counts(const std::vector<std::string>& ref, const std::vector<std::string>& hyp);
-std::vector<std::string> split_words(const std::string& text);
 // Characters of the text; each run of whitespace between words counts as one " " symbol
 // (as ESPnet's CER, which maps spaces to <space>).
 std::vector<std::string> split_chars(const std::string& text);
