@@ -22,6 +22,7 @@
 #include "asr/data/model_assets.h"
 #include "autograd/ops.h"
 #include "autograd/random.h"
+#include "common/error_of.h"
 #include "nn/conformer_block.h"
 #include "nn/branchformer_block.h"
 #include "nn/mla.h"
@@ -105,15 +106,6 @@ Matrix random_matrix(int64_t rows, int64_t cols) {
   return asr::to_matrix(ag::normal({rows, cols}));
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ag::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 bool has(const std::string& text, const std::string& part) {
   bool found = text.find(part) != std::string::npos;
   if (!found) BOOST_TEST_MESSAGE("'" << part << "' not in: " << text);
@@ -166,7 +158,7 @@ BOOST_AUTO_TEST_CASE(cholesky_and_its_inverse) {
       asr::frobenius_norm(asr::subtract(asr::matmul(asr::lower_inverse(l), l), asr::identity(6))),
       1e-9);
   Matrix singular(2, 2);
-  BOOST_CHECK(has(error_of([&] { asr::cholesky(singular); }), "not positive definite"));
+  BOOST_CHECK(has(testing::error_of([&] { asr::cholesky(singular); }), "not positive definite"));
 }
 
 BOOST_AUTO_TEST_CASE(full_rank_reproduces_mha) {
@@ -328,12 +320,12 @@ BOOST_AUTO_TEST_CASE(latent_dims_round_trip_through_the_config) {
   BOOST_CHECK(back.model.latent_dims == (std::vector<int64_t>{3, 9}));
   asr::CtcModel m(back.model, kVocab);
   BOOST_CHECK_EQUAL(m.encoder->cache_floats_per_frame(), 12);
-  BOOST_CHECK(has(error_of([&] {
+  BOOST_CHECK(has(testing::error_of([&] {
                     asr::parse_config(asr::to_yaml(c), "x",
                                       {"model.attention_kwargs.latent_dims=[3]"});
                   }),
                   "'model.attention_kwargs.latent_dims' has 1 entries for 'model.num_layers' (2)"));
-  BOOST_CHECK(has(error_of([&] {
+  BOOST_CHECK(has(testing::error_of([&] {
                     asr::parse_config(asr::to_yaml(c), "x",
                                       {"model.attention_kwargs.latent_dims=[3, 0]"});
                   }),
@@ -373,7 +365,7 @@ BOOST_AUTO_TEST_CASE(converted_checkpoint_carries_its_config) {
 BOOST_AUTO_TEST_CASE(refusals_name_the_flag) {
   asr::Config cfg = tiny_config();
   auto check = [&](const asr::Config& c, const asr::ConvertOptions& o, const std::string& part) {
-    BOOST_CHECK(has(error_of([&] { asr::check_convert_options(c, o); }), part));
+    BOOST_CHECK(has(testing::error_of([&] { asr::check_convert_options(c, o); }), part));
   };
   asr::Config mla = cfg;
   mla.model.attention.type = "mla";
@@ -419,14 +411,14 @@ BOOST_AUTO_TEST_CASE(refusals_name_the_flag) {
   t.input = (temp_dir() / "missing.safetensors").string();
   std::ostringstream out;
   BOOST_CHECK(
-      has(error_of([&] { asr::run_convert(t, out); }), "--input " + t.input + ": file not found"));
+      has(testing::error_of([&] { asr::run_convert(t, out); }), "--input " + t.input + ": file not found"));
   t.input = (temp_dir() / "no_config.safetensors").string();
   tiny_model(cfg)->save(t.input);
   BOOST_CHECK(
-      has(error_of([&] { asr::run_convert(t, out); }), "carries no config in its metadata"));
+      has(testing::error_of([&] { asr::run_convert(t, out); }), "carries no config in its metadata"));
   t.input = write_checkpoint("mha_for_data.safetensors", cfg);
   t.test_quality = (temp_dir() / "nowhere").string();
-  BOOST_CHECK(has(error_of([&] { asr::run_convert(t, out); }),
+  BOOST_CHECK(has(testing::error_of([&] { asr::run_convert(t, out); }),
                   "--test-quality " + t.test_quality + ": no data there"));
 }
 

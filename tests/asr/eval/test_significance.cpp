@@ -13,6 +13,7 @@
 #include "asr/eval/eval_tool.h"
 #include "asr/eval/significance.h"
 #include "autograd/error.h"
+#include "common/error_of.h"
 
 namespace fs = std::filesystem;
 using asr::PairedUtterance;
@@ -54,15 +55,6 @@ void write_system(const fs::path& dir, const std::vector<std::string>& ids,
   }
   write(dir / "ref.trn", ref);
   write(dir / "hyp.trn", hyp);
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ag::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 // The worked example (also checked against sc_stats below): A and B on three utterances.
@@ -201,7 +193,7 @@ BOOST_AUTO_TEST_CASE(bootstrap_is_reproducible_with_its_seed) {
   asr::BootstrapResult z = asr::paired_bootstrap(u, 1000, 2);
   BOOST_TEST(z.delta == x.delta);
   BOOST_TEST((z.ci_low != x.ci_low || z.ci_high != x.ci_high || z.prob_improvement != x.prob_improvement));
-  BOOST_TEST(message_of([&] { asr::paired_bootstrap(u, 999); }).find("1000 or more") != std::string::npos);
+  BOOST_TEST(testing::error_of([&] { asr::paired_bootstrap(u, 999); }).find("1000 or more") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(mismatched_utterances_are_refused) {
@@ -211,22 +203,22 @@ BOOST_AUTO_TEST_CASE(mismatched_utterances_are_refused) {
   write_system(b, {"u1"}, {"x y"}, {"x"});
   write_system(c, {"u1", "u2"}, {"x y", "w"}, {"x y", "z"});
   BOOST_TEST(asr::read_paired(a.string(), a.string()).size() == 2);
-  std::string m = message_of([&] { asr::read_paired(a.string(), b.string()); });
+  std::string m = testing::error_of([&] { asr::read_paired(a.string(), b.string()); });
   BOOST_TEST(m.find("u2") != std::string::npos, m);
   BOOST_TEST(m.find((a / "ref.trn").string()) != std::string::npos, m);
   BOOST_TEST(m.find((b / "ref.trn").string()) != std::string::npos, m);
-  m = message_of([&] { asr::read_paired(b.string(), a.string()); });  // an extra utterance
+  m = testing::error_of([&] { asr::read_paired(b.string(), a.string()); });  // an extra utterance
   BOOST_TEST(m.find("is in " + (a / "ref.trn").string() + " but not in " + (b / "ref.trn").string()) !=
              std::string::npos, m);
-  m = message_of([&] { asr::read_paired(a.string(), c.string()); });
+  m = testing::error_of([&] { asr::read_paired(a.string(), c.string()); });
   BOOST_TEST(m.find("another reference") != std::string::npos, m);
   // A folder whose hyp.trn lacks an utterance of its ref.trn.
   write(d / "ref.trn", "x y (u1)\nz (u2)\n");
   write(d / "hyp.trn", "x y (u1)\n");
-  m = message_of([&] { asr::read_paired(a.string(), d.string()); });
+  m = testing::error_of([&] { asr::read_paired(a.string(), d.string()); });
   BOOST_TEST(m.find((d / "hyp.trn").string()) != std::string::npos, m);
   write(d / "hyp.trn", "x y (u1)\nz u2\n");
-  m = message_of([&] { asr::read_paired(a.string(), d.string()); });
+  m = testing::error_of([&] { asr::read_paired(a.string(), d.string()); });
   BOOST_TEST(m.find((d / "hyp.trn").string() + ":2: not a trn line") != std::string::npos, m);
 }
 
@@ -331,7 +323,7 @@ BOOST_AUTO_TEST_CASE(compare_adds_the_significance_columns) {
   // Another data set's run: refused, naming both folders' files.
   write_system(t.path / "c", {"other-1"}, {"a"}, {"a"});
   write(t.path / "c" / "eval.json", eval_json(0.0));
-  const std::string m = message_of([&] { asr::compare_table({da, (t.path / "c").string()}); });
+  const std::string m = testing::error_of([&] { asr::compare_table({da, (t.path / "c").string()}); });
   BOOST_TEST(m.find((t.path / "c" / "ref.trn").string()) != std::string::npos, m);
   BOOST_TEST(m.find((t.path / "a" / "ref.trn").string()) != std::string::npos, m);
 }
