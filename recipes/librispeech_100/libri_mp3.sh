@@ -3,7 +3,7 @@
 # speakers in LibriSpeech's layout, MP3: train 919 utterances, dev 152), sized for 2 CPU cores:
 # recipes/librispeech_100/run.sh with the corpus folder, its splits, the small model of
 # conf/libri_mp3.yaml, characters, the MHA model only, converted to MLA at latent d/2, d/4 and
-# d/8 (64, 32, 16) and fine-tuned 300 steps each, the MHA model fine-tuned alike. Results in
+# d/8 (64, 32, 16) and fine-tuned 150 steps each, the MHA model fine-tuned alike. Results in
 # exp/libri_mp3/RESULTS.md (the measured copy: recipes/librispeech_100/RESULTS.md).
 # More run.sh options may follow, e.g. --stage 5.
 set -euo pipefail
@@ -12,4 +12,4 @@ exec recipes/librispeech_100/run.sh --corpus-dir "${LIBRI_MP3:-../shared/data/li
   --train-sets train --dev-sets dev --test-sets dev \
   --data-dir data/libri_mp3 --exp-dir exp/libri_mp3 \
   --config recipes/librispeech_100/conf/libri_mp3.yaml --tokenizer char \
-  --attention-types mha --latents "64 32 16" --ft-steps 300 --ft-lr 0.0005 "$@"
+  --attention-types mha --latents "64 32 16" --ft-steps 150 --ft-lr 0.0005 "$@"
