@@ -101,6 +101,7 @@ class Trainer {
  private:
   void setup_data();
   void resume();
+  void check_same_assets(const std::string& path, const LoadedCheckpoint& c) const;
   bool train_batch(const Batch& batch);  // false when a signal or the step limit stops us
   void optimizer_step();
   void validate_and_save();
@@ -231,6 +232,24 @@ std::optional<FoundCheckpoint> Trainer::agreed_complete_checkpoint() {
   return found;
 }
 
+// A resumed run goes on with the tokenizer and CMVN statistics its checkpoint was trained
+// with: a data folder prepared again since (other tokens, other statistics) is refused.
+void Trainer::check_same_assets(const std::string& path, const LoadedCheckpoint& c) const {
+  std::optional<ModelAssets> own = embedded_assets(c.model, path);
+  if (!own) return;  // an older file: nothing to compare with
+  AG_CHECK(own->tokenizer->files() == tokenizer_->files(), "--resume: ", path,
+           " was trained with another tokenizer than this run's (",
+           fs::path(cfg_.data.train).parent_path().string(),
+           "/tokenizer, prepared again since?); resume with the data folder it was trained on");
+  const bool same_cmvn = own->cmvn.has_value() == cmvn_.has_value() &&
+                         (!cmvn_ || (own->cmvn->mean() == cmvn_->mean() &&
+                                     own->cmvn->stddev() == cmvn_->stddev()));
+  AG_CHECK(same_cmvn, "--resume: ", path,
+           " was trained with other CMVN statistics than this run's (",
+           fs::path(cfg_.data.train).parent_path().string(),
+           "/cmvn.json, prepared again since?); resume with the data folder it was trained on");
+}
+
 void Trainer::resume() {
   std::optional<FoundCheckpoint> found;
   if (opt_.resume == Resume::automatic) {
@@ -246,6 +265,7 @@ void Trainer::resume() {
   }
   const std::string& path = found->path;
   LoadedCheckpoint& c = found->checkpoint;
+  check_same_assets(path, c);
   try {
     model_->load_state_dict(model_weights(c.model.tensors));
   } catch (const ag::Error& e) {

@@ -1,14 +1,13 @@
 #!/usr/bin/env python3
 """RESULTS.md of a recipe's experiment folder, from the eval.json files asr-eval wrote.
 
-    results.py --exp EXP --title TITLE [--published FILE] [--models "mha mla ..."]
+    results.py --exp EXP --title TITLE [--models "mha mla ..."]
 
 EXP/<model>/decode_<test set>/eval.json is one evaluation (a model is a trained attention type,
 or a converted / fine-tuned one). Prints, in ESPnet's style, one WER table per model
 (|dataset|Snt|Wrd|Corr|Sub|Del|Ins|Err|, percentages of the reference words), then one table
 comparing the models: parameters, KV-cache bytes per encoder frame, the cache measured after
-1000 frames, WER and CER on every test set, real-time factor. FILE (markdown) follows as the
-published reference numbers.
+1000 frames, WER and CER on every test set, real-time factor.
 """
 import argparse
 import datetime
@@ -66,7 +65,6 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--exp", required=True)
     ap.add_argument("--title", required=True)
-    ap.add_argument("--published", default="")
     ap.add_argument("--models", default="", help="table order (others follow, sorted)")
     a = ap.parse_args()
     evals = load_evals(a.exp)
@@ -107,9 +105,6 @@ def main():
             first.get("kv_cache_bytes_1000_measured", 0) / 1e6, "|".join(cells),
             max(e[t]["rtf"] for t in e)))
     out.append("")
-    if a.published:
-        with open(a.published) as f:
-            out += [f.read().rstrip(), ""]
     print("\n".join(out))
 
 

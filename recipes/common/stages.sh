@@ -109,6 +109,7 @@ link_merged() {
   local src entry
   for src in "$@"; do
     [ -d "$src" ] || die "$src: not a folder (is the corpus extracted?)"
+    [ -n "$(ls -A "$src")" ] || die "$src: empty folder (is the corpus extracted?)"
     for entry in "$src"/*; do
       [ -e "$out/$(basename "$entry")" ] && die "$(basename "$entry") is in two merged splits"
       ln -s "$(realpath "$entry")" "$out/$(basename "$entry")"
@@ -161,13 +162,14 @@ evaluate() {
 #   tests        ("name=manifest" ...) the test sets
 #   title, published   RESULTS.md's title and the markdown file of published numbers
 model_stages() {
-  local data_flags="--set data.train=$data_dir/train --set data.dev=$data_dir/dev
-    --set data.tokenizer=$tokenizer --set data.vocab_size=$vocab_size"
+  local data_flags=(--set "data.train=$data_dir/train" --set "data.dev=$data_dir/dev"
+                    --set "data.tokenizer=$tokenizer" --set "data.vocab_size=$vocab_size")
   local a l out
   if stage 4 "train: $attention_types"; then
     for a in $attention_types; do
-      # shellcheck disable=SC2046,SC2086
-      train_model "$exp_dir/$a" $(config_for "$a") $data_flags $train_args
+      config_for "$a"
+      # shellcheck disable=SC2086  # --train-args is split into words
+      train_model "$exp_dir/$a" "${config_args[@]}" "${data_flags[@]}" $train_args
     done
   fi
 
@@ -182,11 +184,12 @@ model_stages() {
     [ -f "$mha" ] || die "$mha not found: stage 6 converts the MHA model of stage 4"
     # Fine-tuning: the same steps and cosine-decayed learning rate for MHA and every MLA, so
     # that what the extra steps give is not credited to the conversion.
-    local ft_flags="$data_flags $train_args --set train.max_epochs=0
-      --set train.max_steps=$ft_steps --set optim.lr=$ft_lr --set schedule.type=cosine
-      --set schedule.warmup_steps=0 --set schedule.total_steps=$ft_steps"
-    # shellcheck disable=SC2046,SC2086
-    train_model "$exp_dir/mha_ft" $(config_for mha) $ft_flags --init "$mha"
+    # shellcheck disable=SC2206  # --train-args is split into words
+    local ft_flags=("${data_flags[@]}" $train_args --set train.max_epochs=0
+      --set "train.max_steps=$ft_steps" --set "optim.lr=$ft_lr" --set schedule.type=cosine
+      --set schedule.warmup_steps=0 --set "schedule.total_steps=$ft_steps")
+    config_for mha
+    train_model "$exp_dir/mha_ft" "${config_args[@]}" "${ft_flags[@]}" --init "$mha"
     evaluate "$exp_dir/mha_ft/model.avg.safetensors" "$exp_dir/mha_ft/decode_" "$beam" "${tests[@]}"
     for l in $latents; do
       out=$exp_dir/mla_l$l
@@ -195,8 +198,8 @@ model_stages() {
         "$bin"/asr-convert --input "$mha" --output "$out/converted.safetensors" --to mla \
           --latent-dim "$l" --calibration "$data_dir/train" --report "$out/conversion.json"
       evaluate "$out/converted.safetensors" "$out/decode_" "$beam" "${tests[@]}"
-      # shellcheck disable=SC2046,SC2086
-      train_model "${out}_ft" $(config_for mha) $ft_flags --init "$out/converted.safetensors" \
+      train_model "${out}_ft" "${config_args[@]}" "${ft_flags[@]}" \
+        --init "$out/converted.safetensors" \
         --set model.attention_type=mla --set model.attention_kwargs.latent_dim="$l"
       evaluate "${out}_ft/model.avg.safetensors" "${out}_ft/decode_" "$beam" "${tests[@]}"
     done
@@ -205,18 +208,56 @@ model_stages() {
   if stage 7 "results: $exp_dir/RESULTS.md"; then
     local order="$attention_types mha_ft"
     for l in $latents; do order="$order mla_l$l mla_l${l}_ft"; done
-    python3 recipes/common/results.py --exp "$exp_dir" --models "$order" --title "$title" \
-      --published "$published" > "$exp_dir/RESULTS.md.part"
+    {
+      python3 recipes/common/results.py --exp "$exp_dir" --models "$order" --title "$title"
+      significance_tables
+      cat "$published"
+    } > "$exp_dir/RESULTS.md.part"
     mv "$exp_dir/RESULTS.md.part" "$exp_dir/RESULTS.md"
     log "wrote $exp_dir/RESULTS.md"
   fi
 }
 
-# The training config of attention type $1 and the flags that select it.
+# RESULTS.md's comparisons with confidence intervals (asr-eval --compare: paired bootstrap over
+# utterances, MAPSSWE), per test set, each against its baseline: the attention types against
+# MHA; the converted models against MHA; the fine-tuned ones against MHA fine-tuned alike.
+significance_tables() {
+  local t name a l rows
+  echo "## WER differences, 95% confidence intervals"
+  echo
+  for t in "${tests[@]}"; do
+    name=${t%%=*}
+    rows=()
+    for a in $attention_types; do rows+=("$exp_dir/$a/decode_$name"); done
+    compare_rows "$name: attention types against MHA" "${rows[@]}"
+    rows=("$exp_dir/mha/decode_$name")
+    for l in $latents; do rows+=("$exp_dir/mla_l$l/decode_$name"); done
+    compare_rows "$name: converted to MLA, no fine-tuning, against MHA" "${rows[@]}"
+    rows=("$exp_dir/mha_ft/decode_$name")
+    for l in $latents; do rows+=("$exp_dir/mla_l${l}_ft/decode_$name"); done
+    compare_rows "$name: fine-tuned $ft_steps steps, against MHA fine-tuned alike" "${rows[@]}"
+  done
+}
+
+# compare_rows TITLE BASELINE OTHER...: one --compare table, when the baseline and at least one
+# other evaluation exist.
+compare_rows() {
+  local title=$1 d
+  shift
+  local present=()
+  for d in "$@"; do [ -f "$d/eval.json" ] && present+=("$d"); done
+  [ ${#present[@]} -ge 2 ] && [ "${present[0]}" = "$1" ] || return 0
+  echo "### $title"
+  echo
+  "$bin"/asr-eval --compare "${present[@]}"
+  echo
+}
+
+# config_args=(the flags that select attention type $1's training config).
 config_for() {
   if [ -n "$config" ]; then
-    echo "--config $config --set model.attention_type=$1"
+    config_args=(--config "$config" --set "model.attention_type=$1")
   else
-    echo "--config ${conf_prefix}$1.yaml"
+    config_args=(--config "${conf_prefix}$1.yaml")
   fi
 }

@@ -128,6 +128,9 @@ if LATENTASR_MIRROR=$mirror "$src/recipes/librispeech_100/run.sh" "${ls_args[@]}
   check "librispeech RESULTS.md: ESPnet header" grep -q '^|dataset|Snt|Wrd|Corr|Sub|Del|Ins|Err|$' "$results"
   check "librispeech RESULTS.md: cache table" grep -q '^|mla_l8_ft|mla|' "$results"
   check "librispeech RESULTS.md: published numbers" grep -q 'ESPnet, LibriSpeech-100' "$results"
+  # Per test set: attention types, converted and fine-tuned models, each against its baseline.
+  check "librispeech RESULTS.md: confidence intervals" \
+    test "$(grep -c 'ΔWER vs first (95% CI)' "$results")" -eq 12
   check "librispeech: merged training speakers" test "$(ls "$tmp/data/ls/corpus/train" | wc -l)" -eq 4
   check "librispeech: dev = dev-clean + dev-other" test "$(ls "$tmp/data/ls/corpus/dev" | wc -l)" -eq 2
   # Re-running the early stages reuses the verified archives.
@@ -152,6 +155,8 @@ if LATENTASR_MIRROR=$mirror "$src/recipes/tedlium2/run.sh" --download-dir "$tmp/
   check "tedlium: dev segments" test "$(wc -l < "$tmp/data/ted/test/dev.jsonl")" -eq 18
   check "tedlium: train segments" test "$(wc -l < "$tmp/data/ted/train.jsonl")" -eq 36
   check "tedlium RESULTS.md: published numbers" grep -q 'ESPnet, TED-LIUM 2' "$results"
+  check "tedlium RESULTS.md: confidence intervals" \
+    test "$(grep -c 'ΔWER vs first (95% CI)' "$results")" -eq 6
 else
   check "tedlium recipe runs (log: last lines below)" false
   tail -30 "$tmp/ted.log" >&2

@@ -6,6 +6,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "asr/data/tokenizer.h"
 #include "asr/model/checkpoint.h"
 #include "asr/eval/eval_tool.h"
 #include "asr/train/checkpoint_keeper.h"
@@ -135,4 +136,80 @@ BOOST_AUTO_TEST_CASE(bad_input_fails_with_its_message) {
   testing::check_error(
       [&] { asr::train({config2, {}, root + "/empty", "", asr::Resume::newest, 4, false}); },
                        "--resume: no checkpoint in");
+}
+
+namespace {
+// A data folder beside `data` holding only its manifests (no tokenizer, no CMVN statistics).
+std::string manifests_only(const std::string& data, const std::string& name) {
+  fs::path out = fs::path(data).parent_path() / name;
+  fs::create_directories(out);
+  for (const char* split : {"train.jsonl", "dev.jsonl"})
+    fs::copy_file(fs::path(data) / split, out / split, fs::copy_options::overwrite_existing);
+  return out.string();
+}
+
+// Replaces the data folder's tokenizer by a sentencepiece model of its transcripts.
+void prepare_other_tokenizer(const std::string& data) {
+  std::vector<std::string> texts;
+  for (const auto& u : asr::read_manifest(data + "/train.jsonl")) texts.push_back(u.text);
+  fs::remove_all(data + "/tokenizer");
+  asr::train_tokenizer("unigram", texts, 40, data + "/tokenizer");
+}
+
+std::string error_of(const asr::TrainOptions& o) {
+  try {
+    asr::train(o);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+// --init takes the tokenizer and CMVN statistics from the checkpoint: a data folder of bare
+// manifests trains on, and the new checkpoints carry the same parts.
+BOOST_AUTO_TEST_CASE(init_takes_tokenizer_and_cmvn_from_the_checkpoint) {
+  std::string data = testing::small_an4("init_assets", 12, 4);
+  std::string root = fs::path(data).parent_path().string();
+  asr::TrainOptions first{testing::tiny_config(data), {}, root + "/first", "", asr::Resume::no, 3,
+                          false};
+  BOOST_REQUIRE_EQUAL(asr::train(first), 0);
+  std::string bare = manifests_only(data, "bare");
+  std::vector<std::string> sets = {"data.train=" + bare + "/train", "data.dev=" + bare + "/dev"};
+  asr::TrainOptions next{testing::tiny_config(data), sets, root + "/next",
+                         root + "/first/step_3.safetensors", asr::Resume::no, 2, false};
+  BOOST_REQUIRE_EQUAL(asr::train(next), 0);
+  auto a = nn::load_safetensors(root + "/first/step_3.safetensors");
+  auto b = nn::load_safetensors(root + "/next/step_2.safetensors");
+  BOOST_TEST(a.metadata.at("tokenizer.json") == b.metadata.at("tokenizer.json"));
+  for (const char* name : {"cmvn.mean", "cmvn.std"}) {
+    auto find = [&](const nn::SafetensorsFile& f) {
+      for (const auto& [key, t] : f.tensors)
+        if (key == name) return t;
+      BOOST_FAIL(name << " missing");
+      return ag::Tensor();
+    };
+    BOOST_TEST(testing::max_abs_diff(find(a), find(b)) == 0.0f);
+  }
+  // A data folder with a tokenizer of its own that differs is refused, naming both.
+  prepare_other_tokenizer(bare);
+  std::string message = error_of(next);
+  BOOST_TEST(message.find("the tokenizer of data folder " + bare) != std::string::npos, message);
+  BOOST_TEST(message.find("differs from the one") != std::string::npos, message);
+}
+
+// A resumed run refuses a data folder prepared again with another tokenizer since.
+BOOST_AUTO_TEST_CASE(resume_refuses_a_data_folder_prepared_again) {
+  std::string data = testing::small_an4("resume_assets", 12, 4);
+  std::string root = fs::path(data).parent_path().string();
+  asr::TrainOptions first{testing::tiny_config(data), {}, root + "/run", "", asr::Resume::no, 3,
+                          false};
+  BOOST_REQUIRE_EQUAL(asr::train(first), 0);
+  prepare_other_tokenizer(data);
+  asr::TrainOptions again{testing::tiny_config(data), {}, root + "/run", "", asr::Resume::newest,
+                          5, false};
+  std::string message = error_of(again);
+  BOOST_TEST(message.find("was trained with another tokenizer than this run's") !=
+                 std::string::npos,
+             message);
 }
