@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   bool json = false;
   std::vector<std::string> compare;
   app.add_option("--checkpoint", o.checkpoint, "model file written by asr-train");
-  app.add_option("--data", o.data, "manifest (.jsonl), split DIR/dev, data folder, or corpus split folder (LibriSpeech, TED-LIUM)");
+  app.add_option("--data", o.data, "manifest (.jsonl), split DIR/dev, data folder, or corpus split folder (LibriSpeech, TED-LIUM, Kaldi data directory)");
   app.add_option("--beam", o.beam_size, "CTC prefix beam size (1: greedy)")->check(CLI::PositiveNumber);
   app.add_option("--out", o.out, "folder for ref.trn, hyp.trn, results.txt, eval.json");
   app.add_option("--chunk", o.chunk_size, "encoder frames per chunk (0: full context)");

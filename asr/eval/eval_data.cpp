@@ -27,9 +27,10 @@ bool has_librispeech_transcript(const std::string& dir) {
 }  // namespace
 
 std::string corpus_layout(const std::string& dir) {
-  if (!fs::is_directory(dir)) return "";
-  if (fs::is_directory(fs::path(dir) / "stm") && fs::is_directory(fs::path(dir) / "sph"))
-    return "tedlium";
+  const fs::path d(dir);
+  if (!fs::is_directory(d)) return "";
+  if (fs::is_directory(d / "stm") && fs::is_directory(d / "sph")) return "tedlium";
+  if (fs::is_regular_file(d / "wav.scp") && fs::is_regular_file(d / "text")) return "kaldi";
   return has_librispeech_transcript(dir) ? "librispeech" : "";
 }
 
@@ -50,7 +51,8 @@ DataManifest::DataManifest(const std::string& data, const std::string& flag, con
   AG_CHECK(!layout.empty(), flag, " ", data,
            ": no data there (expected a manifest .jsonl, a split DIR/dev with DIR/dev.jsonl, a "
            "data folder with dev.jsonl, or a corpus split folder: LibriSpeech layout with "
-           "*.trans.txt below it, or TED-LIUM with stm/ and sph/)");
+           "*.trans.txt below it, TED-LIUM with stm/ and sph/, or a Kaldi data directory with "
+           "wav.scp and text)");
   std::string out = dir;
   if (out.empty()) {
     out = (fs::temp_directory_path() / ("latentasr_data_" + std::to_string(getpid()) + "_" +

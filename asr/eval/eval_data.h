@@ -2,8 +2,9 @@
 //   FILE.jsonl   a manifest anywhere
 //   DIR/dev      a split of a data folder (DIR/dev.jsonl)
 //   DIR          a data folder (its dev split, DIR/dev.jsonl)
-//   SPLIT_DIR    an unprepared corpus split: LibriSpeech layout (*.trans.txt below it) or
-//                TED-LIUM (stm/ and sph/ in it), whose manifest is prepared on the spot
+//   SPLIT_DIR    an unprepared corpus split: LibriSpeech layout (*.trans.txt below it),
+//                TED-LIUM (stm/ and sph/ in it) or a Kaldi data directory (wav.scp and text
+//                in it), whose manifest is prepared on the spot
 #pragma once
 #include <string>
 
@@ -31,7 +32,8 @@ class DataManifest {
   std::string path_, temp_dir_;
 };
 
-// "librispeech" or "tedlium" for a corpus split folder in that layout, else "".
+// "librispeech", "tedlium" or "kaldi" for a corpus split folder in that layout (read_corpus's
+// names), else "".
 std::string corpus_layout(const std::string& dir);
 
 }  // namespace asr

@@ -12,6 +12,7 @@
 #include "asr/data/model_assets.h"
 #include "asr/eval/eval_data.h"
 #include "autograd/random.h"
+#include "common/an4.h"
 #include "common/gradcheck.h"
 
 namespace fs = std::filesystem;
@@ -204,9 +205,27 @@ BOOST_AUTO_TEST_CASE(data_argument_forms) {
   fs::create_directories(root / "libri" / "19" / "198");
   std::ofstream(root / "libri" / "19" / "198" / "19-198.trans.txt") << "19-198-0000 HELLO\n";
   fs::create_directories(root / "empty");
+  // A Kaldi data directory: wav.scp and text (one without the other is none).
+  fs::create_directories(root / "kaldi");
+  fs::create_directories(root / "kaldi_text_only");
+  const fs::path flac = testing::an4_dir() / "dev" / "1001" / "1" / "1001-1-0251.flac";
+  std::ofstream(root / "kaldi" / "wav.scp") << "rec1 " << flac.string() << "\n";
+  std::ofstream(root / "kaldi" / "text") << "rec1 yes\n";
+  std::ofstream(root / "kaldi_text_only" / "text") << "rec1 yes\n";
   BOOST_CHECK_EQUAL(asr::corpus_layout((root / "ted").string()), "tedlium");
   BOOST_CHECK_EQUAL(asr::corpus_layout((root / "libri").string()), "librispeech");
+  BOOST_CHECK_EQUAL(asr::corpus_layout((root / "kaldi").string()), "kaldi");
+  BOOST_CHECK_EQUAL(asr::corpus_layout((root / "kaldi_text_only").string()), "");
   BOOST_CHECK_EQUAL(asr::corpus_layout((root / "empty").string()), "");
+  {
+    const asr::DataManifest kaldi((root / "kaldi").string(), "--data", "");
+    BOOST_TEST(kaldi.temporary());
+    std::ifstream in(kaldi.path());
+    std::string line;
+    BOOST_REQUIRE(std::getline(in, line));
+    BOOST_TEST(line.find("\"rec1\"") != std::string::npos, line);
+    BOOST_TEST(!std::getline(in, line));
+  }
   std::ofstream(root / "x.jsonl") << "";
   BOOST_CHECK_EQUAL(asr::DataManifest((root / "x.jsonl").string(), "--data", "").path(),
                     (root / "x.jsonl").string());
