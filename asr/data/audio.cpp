@@ -178,9 +178,12 @@ bool is_audio_extension(const std::string& ext) {
     }
     return e;
   }();
-  std::string lower = ext;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return extensions.count(lower) > 0;
+  return extensions.count(lower_extension(ext)) > 0;
+}
+
+std::string lower_extension(std::string ext) {
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext;
 }
 
 double audio_duration(const std::string& path) {

@@ -43,6 +43,8 @@ void write_audio(const std::string& path, const std::vector<float>& samples, int
 
 // Whether `ext` (".flac", case-insensitive) names a format libsndfile reads.
 bool is_audio_extension(const std::string& ext);
+// `ext` in lower case (".FLAC" -> ".flac"), as extensions are compared.
+std::string lower_extension(std::string ext);
 
 // x sampled at from_rate -> the same signal at to_rate (about x.size() * to_rate / from_rate
 // samples). Throws AudioError for a non-positive rate.

@@ -26,8 +26,8 @@ struct Utterance {
 
 // LibriSpeech: split_dir/<speaker>/<chapter>/<id>.flac beside <speaker>-<chapter>.trans.txt
 // ("<id> <TEXT>" per line). The audio may be in any format libsndfile reads (<id>.mp3, ...;
-// .flac first, then .wav, where an id has several). Durations come from the audio headers.
-// Sorted by key.
+// .flac first, then .wav, in any case, where an id has several). Durations come from the
+// audio headers. Sorted by key.
 std::vector<Utterance> read_librispeech(const std::string& split_dir, SkipCounts& skips);
 
 // TED-LIUM release 2/3: split_dir/sph/<talk>.sph and split_dir/stm/<talk>.stm ("talk channel

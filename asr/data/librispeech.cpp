@@ -1,12 +1,13 @@
 // LibriSpeech layout reader. An utterance's audio is the file of its chapter folder named
 // <id>.<ext> for any extension libsndfile reads (is_audio_extension): <id>.flac when there are
-// several, else <id>.wav, else the first by extension (so the MP3 copies of LibriSpeech read
-// like the original).
+// several, else <id>.wav, else the first by extension, in any case (so the MP3 copies of
+// LibriSpeech read like the original).
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "asr/data/audio.h"
 #include "asr/data/corpus.h"
@@ -17,12 +18,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Which of two audio files of one utterance to read: .flac, then .wav, then by extension.
+// Which of two audio files of one utterance to read: .flac, then .wav, then by extension, in
+// any case (.FLAC is a FLAC file to is_audio_extension too).
 bool preferred(const fs::path& a, const fs::path& b) {
-  auto rank = [](const fs::path& p) {
-    return p.extension() == ".flac" ? 0 : p.extension() == ".wav" ? 1 : 2;
+  auto key = [](const fs::path& p) {
+    std::string ext = lower_extension(p.extension().string());
+    int rank = ext == ".flac" ? 0 : ext == ".wav" ? 1 : 2;
+    return std::tuple(rank, ext, p.extension().string());
   };
-  return rank(a) != rank(b) ? rank(a) < rank(b) : a.extension() < b.extension();
+  return key(a) < key(b);
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {

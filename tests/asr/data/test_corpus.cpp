@@ -72,6 +72,23 @@ BOOST_AUTO_TEST_CASE(librispeech_skips_and_counts_bad_entries) {
   BOOST_CHECK(summary.find("7-3-0005.flac") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(librispeech_prefers_flac_then_wav_in_any_case) {
+  // An utterance with several audio files reads .flac, then .wav, whatever their case.
+  TempDir tmp("libri_case");
+  fs::path ch = tmp.path / "train" / "7" / "3";
+  std::vector<short> pcm = read_pcm(an4_flac("train", "1011-1-0311"));
+  write_text(ch / "7-3.trans.txt", "7-3-0001 HELLO\n7-3-0002 HELLO\n");
+  write_pcm(ch / "7-3-0001.FLAC", pcm, SF_FORMAT_FLAC);
+  write_pcm(ch / "7-3-0001.wav", pcm);
+  write_pcm(ch / "7-3-0002.WAV", pcm);
+  write_pcm(ch / "7-3-0002.aiff", pcm, SF_FORMAT_AIFF);
+  SkipCounts skips;
+  std::vector<Utterance> utts = read_librispeech((tmp.path / "train").string(), skips);
+  BOOST_REQUIRE_EQUAL(utts.size(), 2u);
+  BOOST_CHECK_EQUAL(fs::path(utts[0].audio).extension().string(), ".FLAC");
+  BOOST_CHECK_EQUAL(fs::path(utts[1].audio).extension().string(), ".WAV");
+}
+
 BOOST_AUTO_TEST_CASE(librispeech_errors_name_the_folder_or_line) {
   TempDir tmp("libri_err");
   SkipCounts skips;
