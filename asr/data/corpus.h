@@ -29,6 +29,8 @@ struct Utterance {
 // .flac first, then .wav, in any case, where an id has several). Durations come from the
 // audio headers. Sorted by key.
 std::vector<Utterance> read_librispeech(const std::string& split_dir, SkipCounts& skips);
+// Whether a file name is a LibriSpeech transcript's: a name before ".trans.txt".
+bool is_librispeech_transcript(const std::string& filename);
 
 // TED-LIUM release 2/3: split_dir/sph/<talk>.sph and split_dir/stm/<talk>.stm ("talk channel
 // speaker start end [<label>] text" per line). One utterance per stm segment; segments marked

@@ -29,11 +29,6 @@ bool preferred(const fs::path& a, const fs::path& b) {
   return key(a) < key(b);
 }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 struct Chapter {
   std::vector<fs::path> transcripts;
   std::map<std::string, fs::path> audio;  // id -> file
@@ -48,7 +43,7 @@ std::map<fs::path, Chapter> scan(const fs::path& root) {
        it.increment(ec)) {
     if (!it->is_regular_file()) continue;
     const fs::path& p = it->path();
-    if (ends_with(p.filename().string(), ".trans.txt")) {
+    if (is_librispeech_transcript(p.filename().string())) {
       chapters[p.parent_path()].transcripts.push_back(p);
     } else if (is_audio_extension(p.extension().string())) {
       auto [at, added] = chapters[p.parent_path()].audio.emplace(p.stem().string(), p);
@@ -93,6 +88,12 @@ void read_transcript(const fs::path& file, const Chapter& chapter, std::set<std:
 }
 
 }  // namespace
+
+bool is_librispeech_transcript(const std::string& filename) {
+  static const std::string suffix = ".trans.txt";
+  return filename.size() > suffix.size() &&
+         filename.compare(filename.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
 
 std::vector<Utterance> read_librispeech(const std::string& split_dir, SkipCounts& skips) {
   if (!fs::is_directory(split_dir)) throw CorpusError(split_dir + ": corpus folder not found");

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "asr/data/corpus.h"
 #include "asr/data/prepare.h"
 
 namespace asr {
@@ -17,10 +18,8 @@ bool has_librispeech_transcript(const std::string& dir) {
   std::error_code ec;
   for (fs::recursive_directory_iterator it(dir, fs::directory_options::follow_directory_symlink, ec),
        end;
-       !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.size() > 10 && name.compare(name.size() - 10, 10, ".trans.txt") == 0) return true;
-  }
+       !ec && it != end; it.increment(ec))
+    if (is_librispeech_transcript(it->path().filename().string())) return true;
   return false;
 }
 

@@ -89,6 +89,14 @@ BOOST_AUTO_TEST_CASE(librispeech_prefers_flac_then_wav_in_any_case) {
   BOOST_CHECK_EQUAL(fs::path(utts[1].audio).extension().string(), ".WAV");
 }
 
+BOOST_AUTO_TEST_CASE(librispeech_transcript_names) {
+  // The reader's test, and asr-eval --data's for a LibriSpeech-layout folder.
+  BOOST_TEST(is_librispeech_transcript("19-198.trans.txt"));
+  BOOST_TEST(!is_librispeech_transcript(".trans.txt"));  // no name before it
+  BOOST_TEST(!is_librispeech_transcript("19-198.txt"));
+  BOOST_TEST(!is_librispeech_transcript("19-198.trans.txt.bak"));
+}
+
 BOOST_AUTO_TEST_CASE(librispeech_errors_name_the_folder_or_line) {
   TempDir tmp("libri_err");
   SkipCounts skips;
