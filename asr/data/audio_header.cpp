@@ -53,9 +53,9 @@ int64_t sphere_frames(std::ifstream& in) {
 }
 
 
-// MPEG audio (layers I-III, MPEG-1/2/2.5): an optional ID3v2 tag, then frames, each a 4-byte
-// header from which its byte length follows. Returns the samples the frames hold, or -1 if
-// the file does not start with a frame (after the tag). Stops at the first byte that is not a
+// MPEG audio (layers I-III, MPEG-1/2/2.5): an optional ID3v2 tag (and zero bytes after it),
+// then frames, each a 4-byte header from which its byte length follows. Returns the samples
+// the frames hold, or -1 if the file does not start with a frame (after the tag). Stops at the first byte that is not a
 // frame header (an ID3v1/APE tag, garbage): the count is then a lower bound.
 int64_t mpeg_frames(std::ifstream& in) {
   // kbit/s by [MPEG-1 ? 0 : 1][layer - 1][index]; index 0 (free format) and 15 are unusable.
@@ -71,9 +71,12 @@ int64_t mpeg_frames(std::ifstream& in) {
   unsigned char h[10];
   if (!in.read(reinterpret_cast<char*>(h), 10)) return -1;
   std::streamoff at = 0;
-  if (std::memcmp(h, "ID3", 3) == 0)  // ID3v2: 10-byte header, syncsafe size, optional footer
+  if (std::memcmp(h, "ID3", 3) == 0) {  // ID3v2: 10-byte header, syncsafe size, optional footer
     at = 10 + ((h[6] & 0x7f) << 21 | (h[7] & 0x7f) << 14 | (h[8] & 0x7f) << 7 | (h[9] & 0x7f)) +
          ((h[5] & 0x10) ? 10 : 0);
+    in.seekg(at);  // zero padding some taggers leave after the tag, as decoders skip it
+    for (char c; in.get(c) && c == 0;) ++at;
+  }
   int64_t samples = 0;
   for (bool first = true;; first = false) {
     in.clear();
