@@ -45,6 +45,12 @@ void write(const fs::path& file, const std::string& text) {
   std::ofstream(file) << text;
 }
 
+// An eval.json as asr-eval --out writes it (the fields --compare reads).
+std::string eval_json(double wer) {
+  return "{\"wer\": " + std::to_string(wer) + ", \"cer\": 0.1, \"encoder\": \"conformer\", "
+         "\"attention\": \"mha\", \"params\": 10, \"rtf\": 0.5}\n";
+}
+
 // ref.trn and hyp.trn of one system, as asr-eval --out writes them.
 void write_system(const fs::path& dir, const std::vector<std::string>& ids,
                   const std::vector<std::string>& refs, const std::vector<std::string>& hyps) {
@@ -292,10 +298,6 @@ BOOST_AUTO_TEST_CASE(compare_adds_the_significance_columns) {
     a.push_back(i % 4 ? "a b c d e" : "a b X d e");
     b.push_back(i % 2 ? "a b c d e" : "a b X d e");
   }
-  auto eval_json = [](double wer) {
-    return "{\"wer\": " + std::to_string(wer) + ", \"cer\": 0.1, \"encoder\": \"conformer\", "
-           "\"attention\": \"mha\", \"params\": 10, \"rtf\": 0.5}\n";
-  };
   write_system(t.path / "a", ids, refs, a);
   write_system(t.path / "b", ids, refs, b);
   write(t.path / "a" / "eval.json", eval_json(5.0 / 100));
@@ -326,4 +328,29 @@ BOOST_AUTO_TEST_CASE(compare_adds_the_significance_columns) {
   const std::string m = testing::error_of([&] { asr::compare_table({da, (t.path / "c").string()}); });
   BOOST_TEST(m.find((t.path / "c" / "ref.trn").string()) != std::string::npos, m);
   BOOST_TEST(m.find((t.path / "a" / "ref.trn").string()) != std::string::npos, m);
+}
+
+BOOST_AUTO_TEST_CASE(compare_json_writes_null_for_no_relative_difference_and_an_infinite_z) {
+  // A perfect baseline and B wrong once in every utterance: nothing to divide by for *_rel,
+  // and every MAPSSWE segment differs by 1 (sd 0, Z infinite). --json prints them as null.
+  TempDir t("compare_null");
+  std::vector<std::string> ids, refs, b;
+  for (int i = 0; i < 20; ++i) {
+    ids.push_back(utt(i));
+    refs.push_back("a b c d e");
+    b.push_back("a b X d e");
+  }
+  write_system(t.path / "a", ids, refs, refs);
+  write_system(t.path / "b", ids, refs, b);
+  write(t.path / "a" / "eval.json", eval_json(0.0));
+  write(t.path / "b" / "eval.json", eval_json(0.2));
+  const std::string printed =
+      asr::compare_json({(t.path / "a").string(), (t.path / "b").string()}).dump();
+  const nlohmann::json v = nlohmann::json::parse(printed)[1]["vs_first"];
+  BOOST_TEST(v["delta_wer"].get<double>() == 0.2, boost::test_tools::tolerance(1e-12));
+  for (const char* key : {"delta_wer_rel", "ci_low_rel", "ci_high_rel"})
+    BOOST_TEST(v[key].is_null(), key << " in " << printed);
+  BOOST_TEST(v["mapsswe"]["segments"].get<int64_t>() == 20);
+  BOOST_TEST(v["mapsswe"]["z"].is_null(), printed);
+  BOOST_TEST(v["mapsswe"]["p"].get<double>() == 0.0);
 }
