@@ -13,11 +13,15 @@ using namespace ag;
 BOOST_AUTO_TEST_CASE(model_from_every_shipped_config) {
   namespace fs = std::filesystem;
   int count = 0;
-  for (const auto& entry : fs::directory_iterator(std::string(LATENTASR_SOURCE_DIR) + "/configs")) {
-    if (entry.path().extension() != ".yaml") continue;
-    BOOST_TEST_CONTEXT(entry.path().filename()) {
+  const fs::path recipes = fs::path(LATENTASR_SOURCE_DIR) / "recipes";
+  std::vector<fs::path> configs;
+  for (const char* conf : {"librispeech_100/conf", "tedlium2/conf"})
+    for (const auto& entry : fs::directory_iterator(recipes / conf))
+      if (entry.path().extension() == ".yaml") configs.push_back(entry.path());
+  for (const fs::path& path : configs) {
+    BOOST_TEST_CONTEXT(path.filename()) {
       // Shrunk to 2 layers so the test stays fast; the sizes per layer are the config's.
-      asr::Config c = asr::load_config(entry.path().string(), {"model.num_layers=2"});
+      asr::Config c = asr::load_config(path.string(), {"model.num_layers=2"});
       asr::CtcModel model(c.model, 30);
       auto params = model.named_parameters();
       BOOST_CHECK_EQUAL(params.front().first, "encoder.embed.conv.0.weight");
@@ -38,7 +42,7 @@ BOOST_AUTO_TEST_CASE(model_from_every_shipped_config) {
       ++count;
     }
   }
-  BOOST_CHECK_EQUAL(count, 10);
+  BOOST_CHECK_EQUAL(count, 11);  // five attention types per recipe, and libri_mp3.yaml
 }
 
 BOOST_AUTO_TEST_CASE(vocab_without_tokens_is_refused) {
