@@ -16,6 +16,18 @@
 
 namespace fs = std::filesystem;
 
+namespace {
+// Every tensor of the two model files bit for bit equal (a resumed run against a straight one).
+void expect_same_tensors(const std::string& straight, const std::string& resumed) {
+  auto a = nn::load_safetensors(straight);
+  auto b = nn::load_safetensors(resumed);
+  BOOST_REQUIRE_EQUAL(a.tensors.size(), b.tensors.size());
+  for (size_t i = 0; i < a.tensors.size(); ++i)
+    BOOST_CHECK_MESSAGE(testing::max_abs_diff(a.tensors[i].second, b.tensors[i].second) == 0.0f,
+                        a.tensors[i].first << " differs between " << straight << " and " << resumed);
+}
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(overfits_a_handful_of_utterances) {
   std::string data = testing::small_an4("overfit", 8, 8, true);
   std::string config = testing::tiny_config(
@@ -68,12 +80,8 @@ BOOST_AUTO_TEST_CASE(resume_continues_exactly) {
   BOOST_REQUIRE_EQUAL(asr::train(first), 0);
   asr::TrainOptions second{config, sets, root + "/resumed", "", asr::Resume::newest, 10, false};
   BOOST_REQUIRE_EQUAL(asr::train(second), 0);
-  auto a = nn::load_safetensors(root + "/straight/step_10.safetensors");
-  auto b = nn::load_safetensors(root + "/resumed/step_10.safetensors");
-  BOOST_REQUIRE_EQUAL(a.tensors.size(), b.tensors.size());
-  for (size_t i = 0; i < a.tensors.size(); ++i)
-    BOOST_CHECK_MESSAGE(testing::max_abs_diff(a.tensors[i].second, b.tensors[i].second) == 0.0f,
-                        a.tensors[i].first << " differs after resume");
+  expect_same_tensors(root + "/straight/step_10.safetensors",
+                      root + "/resumed/step_10.safetensors");
 }
 
 BOOST_AUTO_TEST_CASE(resume_auto_passes_over_a_damaged_checkpoint_and_continues_exactly) {
@@ -102,12 +110,7 @@ BOOST_AUTO_TEST_CASE(resume_auto_passes_over_a_damaged_checkpoint_and_continues_
   BOOST_TEST(log.str().find("resume: passing over " + newest) != std::string::npos, log.str());
   BOOST_TEST(log.str().find("resume: " + root + "/resumed/step_3.safetensors (step 3,") != std::string::npos,
              log.str());
-  auto a = nn::load_safetensors(root + "/straight/step_9.safetensors");
-  auto b = nn::load_safetensors(root + "/resumed/step_9.safetensors");
-  BOOST_REQUIRE_EQUAL(a.tensors.size(), b.tensors.size());
-  for (size_t i = 0; i < a.tensors.size(); ++i)
-    BOOST_CHECK_MESSAGE(testing::max_abs_diff(a.tensors[i].second, b.tensors[i].second) == 0.0f,
-                        a.tensors[i].first << " differs after resuming from the older checkpoint");
+  expect_same_tensors(root + "/straight/step_9.safetensors", root + "/resumed/step_9.safetensors");
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_fails_with_its_message) {
