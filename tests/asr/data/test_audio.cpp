@@ -11,19 +11,12 @@
 #include <thread>
 
 #include "asr/data/audio.h"
+#include "common/scratch.h"
 #include "common/an4.h"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-// A scratch folder for the files a test writes, removed at the end.
-struct Scratch {
-  fs::path dir = fs::temp_directory_path() / ("latentasr_test_audio_" + std::to_string(getpid()));
-  Scratch() { fs::create_directories(dir); }
-  ~Scratch() { fs::remove_all(dir); }
-  std::string operator()(const std::string& name) const { return (dir / name).string(); }
-};
 
 const std::string& an4_flac() {
   static const std::string path = (testing::an4_dir() / "dev/1006/1/1006-1-9001.flac").string();
@@ -89,7 +82,7 @@ BOOST_AUTO_TEST_CASE(reads_an4_flac_as_int16_steps) {
 }
 
 BOOST_AUTO_TEST_CASE(wav_and_sphere_read_back_the_same_samples) {
-  Scratch scratch;
+  testing::Scratch scratch("test_audio");
   std::vector<float> x = asr::read_audio(an4_flac());
   for (const char* name : {"a.wav", "a.sph", "a.flac"}) {
     std::string path = scratch(name);
@@ -103,7 +96,7 @@ BOOST_AUTO_TEST_CASE(wav_and_sphere_read_back_the_same_samples) {
 }
 
 BOOST_AUTO_TEST_CASE(segments_are_read_by_seeking) {
-  Scratch scratch;
+  testing::Scratch scratch("test_audio");
   std::vector<float> x = asr::read_audio(an4_flac());
   asr::write_audio(scratch("a.wav"), x, 16000);
   asr::write_audio(scratch("a.sph"), x, 16000);
@@ -120,7 +113,7 @@ BOOST_AUTO_TEST_CASE(a_segment_of_a_long_talk_costs_only_the_segment) {
   // A 300-hour NIST SPHERE talk (34 GB, sparse: only the header and one utterance are on disk)
   // with an AN4 utterance at hour 299. Decoding up to the segment would take minutes (and
   // whole-file decoding 69 GB of floats); a seek reads the utterance alone.
-  Scratch scratch;
+  testing::Scratch scratch("test_audio");
   std::string path = scratch("long.sph");
   std::vector<float> x = asr::read_audio(an4_flac());
   const int64_t frames = int64_t{300} * 3600 * 16000, at = int64_t{299} * 3600 * 16000;
@@ -149,7 +142,7 @@ BOOST_AUTO_TEST_CASE(a_segment_of_a_long_talk_costs_only_the_segment) {
 }
 
 BOOST_AUTO_TEST_CASE(channels_are_mixed_to_mono) {
-  Scratch scratch;
+  testing::Scratch scratch("test_audio");
   std::vector<float> left = sine(440, 16000, 8000), stereo;
   for (float v : left) {
     stereo.push_back(v);
@@ -165,7 +158,7 @@ BOOST_AUTO_TEST_CASE(channels_are_mixed_to_mono) {
 }
 
 BOOST_AUTO_TEST_CASE(other_rates_are_resampled_keeping_frequency) {
-  Scratch scratch;
+  testing::Scratch scratch("test_audio");
   for (int rate : {8000, 22050, 44100}) {
     std::string path = scratch("sine" + std::to_string(rate) + ".wav");
     asr::write_audio(path, sine(1000, rate, rate), rate);  // 1 s of 1 kHz
@@ -215,7 +208,7 @@ BOOST_AUTO_TEST_CASE(speed_perturbation_changes_length_and_pitch) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_files_name_the_file) {
-  Scratch scratch;
+  testing::Scratch scratch("test_audio");
   std::string flac = read_bytes(an4_flac());
   std::vector<float> x = asr::read_audio(an4_flac());
   asr::write_audio(scratch("full.wav"), x, 16000);
@@ -261,7 +254,7 @@ BOOST_AUTO_TEST_CASE(segments_outside_the_file_are_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_arguments_are_refused) {
-  Scratch scratch;
+  testing::Scratch scratch("test_audio");
   std::string ogg = scratch("a.ogg");
   expect_audio_error([&] { asr::write_audio(ogg, {0.0f}, 16000); }, ogg,
                      "use .wav, .flac, .sph or .mp3");

@@ -3,28 +3,18 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "common/gradcheck.h"
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 
 #include "asr/data/cmvn.h"
 #include "autograd/ops.h"
+#include "common/gradcheck.h"
+#include "common/scratch.h"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Scratch {
-  fs::path dir = fs::temp_directory_path() / ("latentasr_test_cmvn_" + std::to_string(getpid()));
-  Scratch() { fs::create_directories(dir); }
-  ~Scratch() { fs::remove_all(dir); }
-  std::string operator()(const std::string& name) const { return (dir / name).string(); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream((dir / name).string()) << text;
-    return (*this)(name);
-  }
-};
 
 // [t, 3] with bin f around 10 f + 1, spread f + 1, and a constant last bin.
 ag::Tensor features(int64_t t, uint64_t seed) {
@@ -102,7 +92,7 @@ BOOST_AUTO_TEST_CASE(merge_equals_adding_everything_to_one) {
 }
 
 BOOST_AUTO_TEST_CASE(save_load_round_trip) {
-  Scratch scratch;
+  testing::Scratch scratch("test_cmvn");
   asr::Cmvn cmvn;
   cmvn.add(features(250, 6));
   cmvn.save(scratch("cmvn.json"));
@@ -117,7 +107,7 @@ BOOST_AUTO_TEST_CASE(save_load_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_files_name_the_file_and_the_fault) {
-  Scratch scratch;
+  testing::Scratch scratch("test_cmvn");
   auto load_error = [&](const std::string& name, const std::string& text, const std::string& part) {
     std::string path = scratch.write(name, text);
     testing::check_error([&] { asr::Cmvn::load(path); }, path);
@@ -135,7 +125,7 @@ BOOST_AUTO_TEST_CASE(bad_files_name_the_file_and_the_fault) {
 }
 
 BOOST_AUTO_TEST_CASE(shape_mismatches_are_refused) {
-  Scratch scratch;
+  testing::Scratch scratch("test_cmvn");
   asr::Cmvn cmvn;
   testing::check_error([&] { cmvn.apply(features(5, 1)); }, "no statistics");
   testing::check_error([&] { cmvn.save(scratch("none.json")); }, "none.json");

@@ -3,24 +3,18 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "common/gradcheck.h"
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "asr/data/npy.h"
 #include "autograd/ops.h"
+#include "common/gradcheck.h"
+#include "common/scratch.h"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Scratch {
-  fs::path dir = fs::temp_directory_path() / ("latentasr_test_npy_" + std::to_string(getpid()));
-  Scratch() { fs::create_directories(dir); }
-  ~Scratch() { fs::remove_all(dir); }
-  std::string operator()(const std::string& name) const { return (dir / name).string(); }
-};
 
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -31,7 +25,7 @@ std::string read_bytes(const std::string& path) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(header_is_numpy_format_1_0) {
-  Scratch scratch;
+  testing::Scratch scratch("test_npy");
   ag::Tensor t = ag::from_vector({1.5f, -2.0f, 3.25f, 0.0f, 5.0f, 6.0f}, {2, 3});
   asr::write_npy(scratch("a.npy"), t);
   std::string bytes = read_bytes(scratch("a.npy"));
@@ -48,7 +42,7 @@ BOOST_AUTO_TEST_CASE(header_is_numpy_format_1_0) {
 }
 
 BOOST_AUTO_TEST_CASE(round_trips_every_rank) {
-  Scratch scratch;
+  testing::Scratch scratch("test_npy");
   ag::manual_seed(3);
   for (const ag::Shape& shape :
        {ag::Shape{}, ag::Shape{7}, ag::Shape{98, 80}, ag::Shape{2, 0, 4}, ag::Shape{2, 3, 4, 5}}) {
@@ -64,7 +58,7 @@ BOOST_AUTO_TEST_CASE(round_trips_every_rank) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_is_refused) {
-  Scratch scratch;
+  testing::Scratch scratch("test_npy");
   testing::check_error(
       [&] {
         asr::write_npy(scratch("i.npy"), ag::from_int_vector({1, 2}, {2}));
