@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages latentasr needs to build, test and run; with --bench also
-# PyTorch and torchaudio (the reference for benchmarks and golden-file scripts).
+# Installs the Debian packages latentasr needs to build, test and run (PyTorch included: a test
+# reads a model file with scripts/load_in_pytorch.py); with --bench also torchaudio (the
+# reference for benchmarks and golden-file scripts).
 # Safe to run again: apt-get skips what is already there. Needs root (or sudo).
 set -euo pipefail
 
@@ -14,10 +15,10 @@ packages=(
   libsentencepiece-dev sentencepiece        # BPE / unigram tokenizers
   nlohmann-json3-dev libcli11-dev           # JSON (safetensors headers, manifests), CLI
   gnuplot-nox sctk sox                      # curves, NIST sclite, AN4 download layout
-  python3
+  python3 python3-numpy python3-torch       # scripts/load_in_pytorch.py (a test runs it)
 )
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(python3-numpy python3-torch python3-torchaudio)  # reference + speed peer
+  packages+=(python3-torchaudio)  # the reference and speed peer of the benchmarks
 fi
 
 sudo_cmd=()
