@@ -1,5 +1,5 @@
-// AttentionBase::absorbed_weights and absorbed_attention: the absorbed latent form of mla.h,
-// shared by mla (its absorbed forward and streaming) and mla_simple (streaming).
+// AttentionBase::absorbed_weights and absorbed_attention: the absorbed latent form of mla.h
+// (its absorbed forward and streaming).
 #include "attention_core.h"
 #include "autograd/ops.h"
 

@@ -4,7 +4,6 @@
 #include "linear_attention.h"
 #include "mha.h"
 #include "mla.h"
-#include "mla_simple.h"
 
 namespace nn {
 
@@ -30,13 +29,16 @@ void validate(const AttentionConfig& c) {
   }
   AG_CHECK(c.q_latent_dim >= 0, "attention: q_latent_dim ", c.q_latent_dim,
            " must not be negative");
+  AG_CHECK(t != "mla_simple" || c.q_latent_dim == 0, "attention: q_latent_dim ", c.q_latent_dim,
+           " with mla_simple, which is mla with a full-rank query (use mla for a low-rank one)");
 }
 
 std::shared_ptr<Attention> make_attention(const AttentionConfig& c) {
   validate(c);
   if (c.type == "mha") return std::make_shared<MultiHeadAttention>(c);
-  if (c.type == "mla") return std::make_shared<MultiHeadLatentAttention>(c);
-  if (c.type == "mla_simple") return std::make_shared<SimpleLatentAttention>(c);
+  // mla_simple is mla with q_latent_dim 0 (validate() refused any other).
+  if (c.type == "mla" || c.type == "mla_simple")
+    return std::make_shared<MultiHeadLatentAttention>(c);
   if (c.type == "gqa") return std::make_shared<GroupedQueryAttention>(c);
   return std::make_shared<LinearAttention>(c);  // "linear"; validate() rejected the rest
 }

@@ -1,5 +1,6 @@
 // Self-attention: the interface every variant implements, and the factory.
-// Variants (attention_type): mha, mla (DeepSeek-V2), mla_simple (shared latent), gqa, linear.
+// Variants (attention_type): mha, mla (DeepSeek-V2), mla_simple (the name of mla with a
+// full-rank query, q_latent_dim 0), gqa, linear.
 #pragma once
 #include <memory>
 #include <string>
@@ -14,7 +15,7 @@ struct AttentionConfig {
   int64_t d_model = 256;
   int64_t num_heads = 4;
   int64_t latent_dim = 0;    // mla, mla_simple: size of the shared key/value latent
-  int64_t q_latent_dim = 0;  // mla: low-rank query size (0: full-rank query)
+  int64_t q_latent_dim = 0;  // mla: low-rank query size (0: full-rank query; mla_simple: 0)
   int64_t num_kv_heads = 0;  // gqa: key/value heads, each shared by num_heads/num_kv_heads queries
   float dropout = 0.1f;      // on the attention weights
   bool relative = true;      // relative (Transformer-XL) or absolute positions

@@ -62,7 +62,7 @@ class AttentionBase : public Attention {
   // Masked softmax + dropout of `scores` [B, H, T, S], applied to v [B, H, S, d_v]
   // -> [B, H, T, d_v].
   Tensor attend(const Tensor& scores, const Tensor& mask, const Tensor& v) const;
-  // The absorbed latent attention (mla.h) shared by mla and mla_simple. Its weights from the
+  // The absorbed latent attention (mla.h). Its weights from the
   // up-projections uk, uv (L -> H*d_k) and the output projection out (d -> d):
   AbsorbedWeights absorbed_weights(const Linear& uk, const Linear& uv, const Linear& out) const;
   // q [B, H, T, d_k], latent c [B, S, L], mask as attend's (or undefined), pos_emb

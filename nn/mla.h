@@ -1,5 +1,7 @@
 // Multi-head latent attention (DeepSeek-V2), without RoPE: positions come from the
-// relative-position term (relative configs) or from the input (absolute).
+// relative-position term (relative configs) or from the input (absolute). Built for
+// attention_type mla and mla_simple; mla_simple names the configuration with a full-rank
+// query (q_latent_dim 0), whose parameters are those listed below for q_latent_dim 0.
 //
 // Keys and values come from one shared latent c = x W_dkv^T [B, T, latent_dim] through
 // per-head up-projections: k_h = c W_uk_h^T + b_uk_h, v_h = c W_uv_h^T + b_uv_h, with

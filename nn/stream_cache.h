@@ -8,7 +8,7 @@ namespace nn {
 
 using ag::Tensor;
 
-// The absorbed form's weights (mla.h), derived from mla's or mla_simple's projections. The
+// The absorbed form's weights (mla.h), derived from mla's projections. The
 // weighted latents u_h [T, L] of head h reach the output either through the folded
 // projection W_o_h W_uv_h [d, L] (cost H*L*d per frame) or through W_uv_h, then W_o
 // (L*d + d*d per frame): folded when that is cheaper, i.e. (H-1)*L <= d.
@@ -25,7 +25,7 @@ struct AbsorbedWeights {
 // One attention layer's history. Which tensors are defined depends on the variant:
 //   mha:            k, v   [B, H, S, d_k]
 //   gqa:            k, v   [B, num_kv_heads, S, d_k]
-//   mla/mla_simple: latent [B, S, latent_dim]
+//   mla (and mla_simple): latent [B, S, latent_dim]
 //   linear:         s [B, H, d_k, d_k], z [B, H, 1, d_k] (running sums, no frames)
 // S = frames(): the history frames held, at most max_frames when max_frames >= 0.
 struct AttentionCache {
@@ -33,7 +33,7 @@ struct AttentionCache {
   Tensor k, v;
   Tensor latent;
   Tensor s, z;
-  // mla, mla_simple: the absorbed weights, derived at the first chunk (a stream runs with fixed
+  // mla: the absorbed weights, derived at the first chunk (a stream runs with fixed
   // weights); not history, so not counted in bytes().
   AbsorbedWeights absorbed;
 
