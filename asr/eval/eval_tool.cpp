@@ -62,6 +62,8 @@ nlohmann::json streaming_summary(CtcModel& model, Loader& loader, const Config& 
   return {{"chunk", o.chunk_size}, {"left_chunks", o.left_chunks}, {"exact", cfg.model.causal},
           {"cache_bytes_measured_1000", p.attention_bytes},
           {"cache_bytes_formula_1000", p.formula_bytes}, {"conv_cache_bytes", p.conv_bytes},
+          {"cache_bytes_allocated_1000", p.capacity_bytes},
+          {"shared_weight_bytes_1000", p.shared_bytes},
           {"chunks", r.chunk_seconds.size()}, {"chunk_latency_ms_mean", mean_ms(r.chunk_seconds)},
           {"chunk_latency_ms_p95", p95_ms(r.chunk_seconds)},
           {"rtf", r.audio_seconds > 0 ? chunk_total / r.audio_seconds : 0.0}};

@@ -23,6 +23,9 @@ EvalReport evaluate(CtcModel& model, Loader& loader, const Tokenizer& tokenizer,
   int64_t& feasible = r.feasible;
   auto t0 = std::chrono::steady_clock::now();
   loader.start_epoch(0);
+  // Held for the whole evaluation, so that every utterance's stream shares the weights
+  // derived once from the model (docs/streaming.md).
+  const auto stream_weights = opt.streaming ? model.encoder->stream_weights() : nullptr;
   while (std::optional<Batch> batch = loader.next()) {
     nn::EncoderOutput out =
         opt.streaming

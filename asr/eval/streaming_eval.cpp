@@ -52,6 +52,8 @@ CacheProbe probe_cache(nn::Encoder& encoder, const ag::Tensor& feats, int64_t ch
   p.frames = cache.offset;
   p.attention_bytes = cache.attention_bytes();
   p.conv_bytes = cache.conv_bytes();
+  p.capacity_bytes = cache.attention_capacity_bytes();
+  p.shared_bytes = cache.shared->bytes();
   p.formula_bytes = encoder.cache_bytes_formula(cache.history());
   return p;
 }

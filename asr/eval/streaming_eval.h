@@ -16,9 +16,11 @@ nn::EncoderOutput streamed_logits(CtcModel& model, const Batch& batch, int64_t c
 
 struct CacheProbe {
   int64_t frames = 0;           // encoder frames streamed
-  int64_t attention_bytes = 0;  // measured: the attention caches' tensors afterwards
+  int64_t attention_bytes = 0;  // measured: the attention caches' history afterwards
   int64_t formula_bytes = 0;    // cache_floats_per_frame * 4 * history + fixed floats * 4
   int64_t conv_bytes = 0;       // measured: the convolution caches' tensors
+  int64_t capacity_bytes = 0;   // measured: what the attention caches allocated (spare included)
+  int64_t shared_bytes = 0;     // the weights all streams share (nn::EncoderStreamWeights)
 };
 
 // Streams feats [1, N, input_dim] (N >= 7) through the encoder and reads its caches' bytes.

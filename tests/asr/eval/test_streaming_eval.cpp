@@ -49,6 +49,10 @@ BOOST_AUTO_TEST_CASE(cache_probe_reports_measured_and_formula_bytes) {
   BOOST_CHECK_EQUAL(all.attention_bytes, 2 * (2 * 8) * 4 * 30);  // layers * 2d floats * 4 bytes
   BOOST_CHECK_EQUAL(all.formula_bytes, all.attention_bytes);
   BOOST_CHECK_EQUAL(all.conv_bytes, 2 * 8 * 2 * 4);  // layers * d * (kernel - 1) * 4 bytes
+  BOOST_CHECK_GE(all.capacity_bytes, all.attention_bytes);
+  BOOST_CHECK_LE(all.capacity_bytes, 2 * (all.attention_bytes + 2 * (2 * 8) * 4 * 4));
+  // Shared, not per stream: both layers' projected position tables, >= 59 rows of d floats.
+  BOOST_CHECK_GE(all.shared_bytes, 2 * (2 * 30 - 1) * 8 * 4);
   asr::CacheProbe left = asr::probe_cache(enc, feats, 4, 2);
   BOOST_CHECK_EQUAL(left.attention_bytes, 2 * (2 * 8) * 4 * 8);
   BOOST_CHECK_EQUAL(left.formula_bytes, left.attention_bytes);
