@@ -33,6 +33,16 @@ void validate(const AttentionConfig& c) {
            " with mla_simple, which is mla with a full-rank query (use mla for a low-rank one)");
 }
 
+int64_t Attention::cache_bytes(int64_t history, int64_t chunks, CacheDtype dtype) const {
+  if (dtype == CacheDtype::int8) return int8_cache_bytes(history, chunks);
+  return static_cast<int64_t>(sizeof(float)) *
+         (cache_floats_per_frame() * history + cache_floats_fixed());
+}
+
+int64_t Attention::int8_cache_bytes(int64_t /*history*/, int64_t /*chunks*/) const {
+  throw ag::Error("attention: this variant keeps no int8 cache (mha, gqa and mla do)");
+}
+
 std::shared_ptr<Attention> make_attention(const AttentionConfig& c) {
   validate(c);
   if (c.type == "mha") return std::make_shared<MultiHeadAttention>(c);

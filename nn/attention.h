@@ -55,6 +55,14 @@ class Attention : public Module {
   virtual int64_t cache_floats_per_frame() const = 0;
   // Floats a streaming cache holds regardless of history length (linear attention's state).
   virtual int64_t cache_floats_fixed() const { return 0; }
+  // Bytes one stream's cache (B = 1) holds after `history` frames appended in `chunks`
+  // chunks: float32 4 (floats per frame * history + fixed floats); int8 (mha, gqa, mla) a
+  // byte per element plus 4 per scale (cache_frames.h).
+  int64_t cache_bytes(int64_t history, int64_t chunks, CacheDtype dtype) const;
+
+ protected:
+  // The int8 part of cache_bytes; refused by variants without an int8 cache (linear).
+  virtual int64_t int8_cache_bytes(int64_t history, int64_t chunks) const;
 };
 
 // Throws ag::Error naming the offending field when the config is inconsistent.

@@ -162,4 +162,9 @@ ChunkCost AttentionBase::attend_groups_cost(int64_t T, int64_t S, int64_t G) con
   return c;
 }
 
+int64_t AttentionBase::int8_kv_bytes(int64_t G, int64_t history, int64_t chunks) const {
+  const int64_t scale = static_cast<int64_t>(sizeof(float));
+  return 2 * G * d_k_ * history + scale * G * history + scale * G * d_k_ * chunks;
+}
+
 }  // namespace nn

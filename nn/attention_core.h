@@ -85,6 +85,9 @@ class AttentionBase : public Attention {
   // The matrix products of attend_groups on one stream's chunk (B = 1): T queries against
   // S + T keys of G heads, with the chunk's positions when relative.
   ChunkCost attend_groups_cost(int64_t T, int64_t S, int64_t G) const;
+  // Bytes of G int8 key/value heads (B = 1) after `history` frames in `chunks` chunks: a byte
+  // per element, a scale per value frame and head, per key channel and head per chunk.
+  int64_t int8_kv_bytes(int64_t G, int64_t history, int64_t chunks) const;
 
   AttentionConfig config_;
   int64_t d_k_;

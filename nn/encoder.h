@@ -38,8 +38,10 @@ struct EncoderCache {
   std::vector<BlockCache> layers;
   std::shared_ptr<EncoderStreamWeights> shared;
 
-  // History frames the attention caches hold before the next chunk.
+  // History frames the attention caches hold before the next chunk, and the chunks they came
+  // in (each chunk_size frames, the last maybe fewer).
   int64_t history() const;
+  int64_t history_chunks() const;
   // Bytes held by the attention caches (the history, as the formulas count it), and by the
   // convolution caches, over all layers.
   int64_t attention_bytes() const;
@@ -83,9 +85,12 @@ class Encoder : public Module {
   // whole evaluation); the weights must not change while it is held.
   std::shared_ptr<EncoderStreamWeights> stream_weights();
   // A new stream's cache for chunks of chunk_size > 0 encoder frames attending to left_chunks
-  // chunks before their own (all when negative), with stream_weights(); refused for linear
-  // attention with left_chunks >= 0 and for Branchformer's learned_ave merge.
-  EncoderCache make_cache(int64_t chunk_size, int64_t left_chunks);
+  // chunks before their own (all when negative), with stream_weights(), its attention caches
+  // in float32 or int8 (keys per channel, values and latents per token: cache_frames.h);
+  // refused for linear attention with left_chunks >= 0 or int8, and for Branchformer's
+  // learned_ave merge.
+  EncoderCache make_cache(int64_t chunk_size, int64_t left_chunks,
+                          CacheDtype dtype = CacheDtype::f32);
   // window [B, W, input_dim]: the input frames of the stream's next chunk (stream_windows;
   // W >= 7, giving at most chunk_size frames) -> [B, T, d], T = output_length(W). With causal
   // convolutions the chunks together equal forward(feats, lengths, chunk_size, left_chunks).
@@ -97,8 +102,10 @@ class Encoder : public Module {
   // and those it holds whatever the history length (linear attention's states).
   int64_t cache_floats_per_frame() const;
   int64_t cache_floats_fixed() const;
-  // The float32 attention-cache bytes those give after `history_frames` frames of history.
-  int64_t cache_bytes_formula(int64_t history_frames) const;
+  // The attention-cache bytes one stream holds after `history_frames` frames of history
+  // (Attention::cache_bytes; int8 needs the chunks they came in).
+  int64_t cache_bytes_formula(int64_t history_frames, CacheDtype dtype = CacheDtype::f32,
+                              int64_t chunks = 0) const;
 
   const EncoderConfig& config() const { return config_; }
 

@@ -10,6 +10,13 @@ int64_t EncoderCache::history() const {
   return left_chunks < 0 ? offset : std::min(offset, left_chunks * chunk_size);
 }
 
+int64_t EncoderCache::history_chunks() const {
+  // Chunks k cover frames [k C, (k+1) C): those meeting [offset - history, offset).
+  const int64_t first = (offset - history()) / chunk_size;
+  const int64_t end = (offset + chunk_size - 1) / chunk_size;
+  return end - first;
+}
+
 int64_t EncoderCache::attention_bytes() const {
   int64_t n = 0;
   for (const BlockCache& layer : layers) n += layer.attention.bytes();
@@ -62,7 +69,7 @@ void Encoder::cover_positions(EncoderStreamWeights& w, int64_t P) {
   w.positions = P;
 }
 
-EncoderCache Encoder::make_cache(int64_t chunk_size, int64_t left_chunks) {
+EncoderCache Encoder::make_cache(int64_t chunk_size, int64_t left_chunks, CacheDtype dtype) {
   AG_CHECK(chunk_size > 0, "Encoder::make_cache: chunk_size ", chunk_size, " must be positive");
   AG_CHECK(config_.type != "branchformer" || config_.merge != "learned_ave",
            "Encoder: streaming with Branchformer merge learned_ave, whose merge weights pool ",
@@ -74,8 +81,17 @@ EncoderCache Encoder::make_cache(int64_t chunk_size, int64_t left_chunks) {
   cache.chunk_size = chunk_size;
   cache.left_chunks = left_chunks;
   cache.layers.resize(layers->size());
-  for (BlockCache& layer : cache.layers)
+  AG_CHECK(dtype == CacheDtype::f32 || config_.attention.type != "linear",
+           "Encoder: an int8 cache with linear attention, whose fixed-size state stays float32 ",
+           "(int8 caches: mha, gqa, mla)");
+  for (BlockCache& layer : cache.layers) {
     layer.attention.max_frames = left_chunks < 0 ? -1 : left_chunks * chunk_size;
+    if (dtype == CacheDtype::int8) {
+      layer.attention.k.set_int8(CacheFrames::Scales::per_channel);
+      layer.attention.v.set_int8(CacheFrames::Scales::per_token);
+      layer.attention.latent.set_int8(CacheFrames::Scales::per_token);
+    }
+  }
   cache.shared = stream_weights();
   return cache;
 }

@@ -22,9 +22,17 @@ struct HeldFrames {
 // ag::matmul (with gradients) when h is all of its data, else ag::matmul_window.
 Tensor matmul_held(const Tensor& a, const HeldFrames& h, bool trans_b);
 
+// Frames of any dtype (float32, or uint8 storage for int8 codes). Move-only: a copy would
+// share the storage, and its appends would overwrite the other's spare rows.
 class FrameBuffer {
  public:
-  // Appends next [..., T, K] after the held frames (same leading dims and K as before).
+  FrameBuffer() = default;
+  FrameBuffer(const FrameBuffer&) = delete;
+  FrameBuffer& operator=(const FrameBuffer&) = delete;
+  FrameBuffer(FrameBuffer&&) = default;
+  FrameBuffer& operator=(FrameBuffer&&) = default;
+
+  // Appends next [..., T, K] after the held frames (same leading dims, K and dtype as before).
   void append(const Tensor& next);
   // Drops all but the last max_frames frames (none when max_frames < 0).
   void keep_last(int64_t max_frames);
@@ -36,8 +44,8 @@ class FrameBuffer {
   // Bytes of the held frames, and of the whole buffer (at most about twice as many).
   int64_t bytes() const;
   int64_t capacity_bytes() const;
-  // Floats copied into the buffer so far: appended frames and moved history.
-  int64_t copied_floats() const { return copied_floats_; }
+  // Elements copied into the buffer so far: appended frames and moved history.
+  int64_t copied_elements() const { return copied_elements_; }
 
  private:
   // Copies the held frames to rows [0, frames) of `to` [..., capacity', K] (another buffer, or
@@ -45,7 +53,7 @@ class FrameBuffer {
   void move_held(const Tensor& to);
 
   HeldFrames held_;
-  int64_t copied_floats_ = 0;
+  int64_t copied_elements_ = 0;
 };
 
 }  // namespace nn

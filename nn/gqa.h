@@ -19,6 +19,11 @@ class GroupedQueryAttention : public AttentionBase {
   int64_t cache_floats_per_frame() const override { return 2 * config_.num_kv_heads * d_k_; }
 
   std::shared_ptr<Linear> linear_q, linear_k, linear_v, linear_out;
+
+ protected:
+  int64_t int8_cache_bytes(int64_t history, int64_t chunks) const override {
+    return int8_kv_bytes(config_.num_kv_heads, history, chunks);
+  }
 };
 
 }  // namespace nn

@@ -24,6 +24,11 @@ class MultiHeadAttention : public AttentionBase {
   // When set, forward() first hands it its inputs (x [B, T, d_model], mask, pos_emb, as
   // forward takes them). asr-convert uses it to collect the inputs reaching each layer.
   std::function<void(const Tensor& x, const Tensor& mask, const Tensor& pos_emb)> input_observer;
+
+ protected:
+  int64_t int8_cache_bytes(int64_t history, int64_t chunks) const override {
+    return int8_kv_bytes(config_.num_heads, history, chunks);
+  }
 };
 
 }  // namespace nn

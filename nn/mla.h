@@ -73,6 +73,11 @@ class MultiHeadLatentAttention : public AttentionBase {
   // positions p -> heads [B, H, T, d_k]
   Tensor expanded_heads(const Tensor& q, const HeldFrames& c, const HeldFrames& p) const;
 
+  // int8: a byte per latent element and a scale per frame.
+  int64_t int8_cache_bytes(int64_t history, int64_t /*chunks*/) const override {
+    return (config_.latent_dim + static_cast<int64_t>(sizeof(float))) * history;
+  }
+
   bool absorb_ = false;
   ChunkForm chunk_form_ = ChunkForm::cheaper;
 };

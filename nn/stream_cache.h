@@ -1,26 +1,27 @@
 // Streaming caches: what each layer keeps between the chunks of a stream (docs/streaming.md).
 // Attention caches hold the past frames' keys and values in the variant's own compact form,
-// in frame buffers that append without copying the history; convolution caches hold the last
-// input frames a depthwise convolution needs on its left.
+// in frame buffers that append without copying the history (float32, or int8 with scales);
+// convolution caches hold the last input frames a depthwise convolution needs on its left.
 #pragma once
-#include "frame_buffer.h"
+#include "cache_frames.h"
 
 namespace nn {
 
 // One attention layer's history. Which buffers are used depends on the variant:
-//   mha:               k, v   [B, H, S, d_k]
-//   gqa:               k, v   [B, num_kv_heads, S, d_k]
-//   mla (mla_simple):  latent [B, S, latent_dim]
+//   mha:               k, v   [B, H, S, d_k]            (int8: k per channel, v per token)
+//   gqa:               k, v   [B, num_kv_heads, S, d_k]  (as mha)
+//   mla (mla_simple):  latent [B, S, latent_dim]          (int8: per token)
 //   linear:            s [B, H, d_k, d_k], z [B, H, 1, d_k] (running sums, no frames)
 // S = frames(): the history frames held, at most max_frames when max_frames >= 0.
 struct AttentionCache {
   int64_t max_frames = -1;  // history kept after each chunk: all (< 0) or the last max_frames
-  FrameBuffer k, v;
-  FrameBuffer latent;
+  CacheFrames k, v;
+  CacheFrames latent;
   Tensor s, z;
 
   int64_t frames() const;
-  // Bytes of the history held (the frames held and the states), as the formulas count them.
+  // Bytes of the history held (the frames held with their int8 scales, and the states), as
+  // the formulas count them.
   int64_t bytes() const;
   // Bytes allocated: bytes() plus the frame buffers' spare capacity (in all at most twice
   // the held frames plus a chunk).

@@ -29,7 +29,8 @@ EvalReport evaluate(CtcModel& model, Loader& loader, const Tokenizer& tokenizer,
   while (std::optional<Batch> batch = loader.next()) {
     nn::EncoderOutput out =
         opt.streaming
-            ? streamed_logits(model, *batch, opt.chunk_size, opt.left_chunks, r.chunk_seconds)
+            ? streamed_logits(model, *batch, opt.chunk_size, opt.left_chunks, opt.cache_dtype,
+                              r.chunk_seconds)
             : model.logits(upload(batch->feats), batch->lengths, opt.chunk_size, opt.left_chunks);
     ag::CtcResult ctc = ag::ctc_loss(out.out, out.lengths, batch->targets);
     const std::vector<float> nll = ctc.nll.to_vector();  // one read from the device

@@ -56,10 +56,10 @@ BOOST_AUTO_TEST_CASE(appending_copies_only_the_new_frames_while_there_is_room) {
         held_copies += buf.frames() * kFloats;  // what whole-history concatenation copies
         buf.keep_last(window);
       }
-      BOOST_CHECK_LE(buf.copied_floats(), 3 * N * kFloats);
+      BOOST_CHECK_LE(buf.copied_elements(), 3 * N * kFloats);
       // Concatenation copies (S+T) frames per chunk: ~N^2/8 for all history (here over 10x
       // more), 6 chunks' worth for the window (over 3x more).
-      BOOST_CHECK_GT(held_copies, (window < 0 ? 10 : 3) * buf.copied_floats());
+      BOOST_CHECK_GT(held_copies, (window < 0 ? 10 : 3) * buf.copied_elements());
       if (window < 0) BOOST_CHECK_LE(moved, 10);  // 4, 16, 40, ... 1000+ frames
       if (window > 0) BOOST_CHECK_LE(buf.capacity_bytes(), 2 * (window + chunk) * kFloats * 4);
     }
@@ -70,5 +70,6 @@ BOOST_AUTO_TEST_CASE(frame_buffer_refusals) {
   nn::FrameBuffer buf;
   buf.append(zeros({2, 4, 3}));
   check_error([&] { buf.append(zeros({2, 4, 5})); }, "do not continue the held");
+  check_error([&] { buf.append(zeros({2, 4, 3}, DType::u8)); }, "do not continue the held");
   check_error([&] { buf.append(zeros({4})); }, "need a frame dim and a feature dim");
 }

@@ -128,6 +128,38 @@ BOOST_AUTO_TEST_CASE(streams_share_the_weights_derived_once_per_model) {
   BOOST_CHECK(seen.expired());  // the next stream derives them anew
 }
 
+BOOST_AUTO_TEST_CASE(int8_caches_follow_their_formula_and_stay_close) {
+  // Keys per channel, values and latents per token: the bytes are the formula's (codes and
+  // scales), and the stream stays near the float32 one.
+  manual_seed(47);
+  const int64_t T = 4 * 22 + 3, chunk = 4;  // 22 frames: 5 chunks of 4, one of 2
+  for (const AttentionVariant& v : variants()) {
+    if (v.type == "linear") continue;
+    for (int64_t left : {-1, 2}) {
+      BOOST_TEST_CONTEXT(v.name << ", left_chunks " << left) {
+        auto enc = random_encoder(config(v, "conformer", true));
+        Tensor x = normal({1, T, F});
+        nn::EncoderCache cache = enc->make_cache(chunk, left, nn::CacheDtype::int8);
+        std::vector<Tensor> outs;
+        for (const nn::FrameWindow& w : nn::stream_windows(T, chunk)) {
+          outs.push_back(enc->forward_chunk(narrow(x, 1, w.start, w.length), cache));
+          BOOST_CHECK_EQUAL(cache.attention_bytes(),
+                            enc->cache_bytes_formula(cache.history(), nn::CacheDtype::int8,
+                                                     cache.history_chunks()));
+        }
+        // Smaller than float32 even here, where the tiny heads (d_k 4, latent 5) make the
+        // 4-byte scales weigh (at d_k 64 int8 is under a third: docs/streaming.md).
+        BOOST_CHECK_LT(cache.attention_bytes(), enc->cache_bytes_formula(cache.history()));
+        const float err = max_abs_diff(concat(outs, 1), enc->forward_streaming(x, chunk, left));
+        BOOST_TEST_MESSAGE(v.name << " left " << left << ": int8 vs float32 " << err);
+        BOOST_CHECK_LE(err, 5e-3f);
+      }
+    }
+  }
+  auto linear = random_encoder(config(variants().back(), "conformer", true));
+  check_error([&] { linear->make_cache(4, -1, nn::CacheDtype::int8); }, "int8 cache with linear");
+}
+
 BOOST_AUTO_TEST_CASE(batches_stream_like_single_utterances) {
   manual_seed(41);
   auto enc = random_encoder(config(variants()[1], "conformer", true));
