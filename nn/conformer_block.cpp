@@ -28,7 +28,8 @@ Tensor ConformerBlock::forward(const Tensor& x, const Tensor& att_mask, const Te
 
 Tensor ConformerBlock::forward_chunk(const Tensor& x, BlockCache& cache,
                                      const AttentionStreamWeights& shared) {
-  return run(x, [&](const Tensor& h) { return self_attn->forward_chunk(h, cache.attention, shared); },
+  return run(x,
+             [&](const Tensor& h) { return self_attn->forward_chunk(h, cache.attention, shared); },
              [&](const Tensor& h) { return conv_module->forward_chunk(h, cache.conv); });
 }
 

@@ -122,7 +122,8 @@ int64_t Encoder::cache_floats_fixed() const {
 int64_t Encoder::cache_bytes_formula(int64_t history_frames, CacheDtype dtype,
                                      int64_t chunks) const {
   int64_t n = 0;
-  for (const auto& block : *layers) n += block->attention().cache_bytes(history_frames, chunks, dtype);
+  for (const auto& block : *layers)
+    n += block->attention().cache_bytes(history_frames, chunks, dtype);
   return n;
 }
 

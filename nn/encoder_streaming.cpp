@@ -107,7 +107,8 @@ Tensor Encoder::forward_chunk(const Tensor& window, EncoderCache& cache) {
            " frames gives ", T, " frames, more than chunk_size ", cache.chunk_size);
   AG_CHECK(cache.layers.size() == layers->size(), "Encoder::forward_chunk: cache for ",
            cache.layers.size(), " layers, encoder has ", layers->size(), " (use make_cache)");
-  AG_CHECK(cache.shared, "Encoder::forward_chunk: the cache has no shared weights (use make_cache)");
+  AG_CHECK(cache.shared,
+           "Encoder::forward_chunk: the cache has no shared weights (use make_cache)");
   // Relative positions: the shared tables must cover positions history+T-1 .. -(T-1).
   const int64_t need = cache.history() + T;
   if (rel_pos_enc && cache.shared->positions < need) cover_positions(*cache.shared, 2 * need);

@@ -41,7 +41,8 @@ void FrameBuffer::append(const Tensor& next) {
     expect[expect.size() - 2] = T;
     AG_CHECK(next.shape() == expect && next.dtype() == held_.data.dtype(), "FrameBuffer: frames ",
              ag::shape_str(next.shape()), " do not continue the held ",
-             ag::shape_str(held_.data.shape()), " (all dims but the frames' and the dtype must match)");
+             ag::shape_str(held_.data.shape()),
+             " (all dims but the frames' and the dtype must match)");
   }
   const int64_t capacity = held_.data.size(-2), needed = held_.count + T;
   if (held_.first + needed > capacity) {

@@ -30,7 +30,8 @@ struct EvalToolOptions {
 // kv_cache_bytes_1000_formula; chunks of 16); with streaming
 // `streaming` (chunk, left_chunks, cache_dtype, exact, cache_bytes_measured_1000,
 // cache_bytes_formula_1000, conv_cache_bytes, cache_bytes_allocated_1000,
-// shared_weight_bytes_1000, chunks, chunk_latency_ms_mean, chunk_latency_ms_p95, rtf). Throws ag::Error for a
+// shared_weight_bytes_1000, chunks, chunk_latency_ms_mean, chunk_latency_ms_p95, rtf).
+// Throws ag::Error for a
 // missing data set or checkpoint, or a checkpoint its own config does not match.
 nlohmann::json run_eval(const EvalToolOptions& o);
 

@@ -147,7 +147,8 @@ Tensor matmul_window(const Tensor& a, const Tensor& b, int64_t first, int64_t ro
 }
 
 GemmCount gemm_count() {
-  return {multiply_adds.load(std::memory_order_relaxed), bytes_read.load(std::memory_order_relaxed)};
+  return {multiply_adds.load(std::memory_order_relaxed),
+          bytes_read.load(std::memory_order_relaxed)};
 }
 
 }  // namespace ag

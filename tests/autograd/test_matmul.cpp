@@ -142,7 +142,8 @@ BOOST_AUTO_TEST_CASE(gemm_count_counts_multiply_adds_and_operand_bytes) {
   matmul_window(ones({2, 3, 4}), ones({2, 7, 4}), 1, 5, true);  // 2 x [3, 4] x [4, 5]
   const GemmCount after = gemm_count();
   BOOST_CHECK_EQUAL(after.multiply_adds - before.multiply_adds, 6 * 4 * 5 + 2 * 3 * 4 * 5);
-  BOOST_CHECK_EQUAL(after.bytes_read - before.bytes_read, 4 * ((6 * 4 + 4 * 5) + 2 * (3 * 4 + 5 * 4)));
+  BOOST_CHECK_EQUAL(after.bytes_read - before.bytes_read,
+                    4 * ((6 * 4 + 4 * 5) + 2 * (3 * 4 + 5 * 4)));
 }
 
 BOOST_AUTO_TEST_CASE(matmul_window_errors) {

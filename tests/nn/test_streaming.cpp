@@ -92,8 +92,9 @@ BOOST_AUTO_TEST_CASE(mla_streams_exactly_in_either_form) {
             ->set_chunk_form(form);
       Tensor x = normal({1, T, F});
       for (int64_t left : {-1, 2}) {
-        BOOST_TEST_CONTEXT("form " << static_cast<int>(form) << (relative ? " relative" : " absolute")
-                                   << ", left_chunks " << left) {
+        BOOST_TEST_CONTEXT("form " << static_cast<int>(form)
+                                   << (relative ? " relative" : " absolute") << ", left_chunks "
+                                   << left) {
           Tensor full = enc->forward(x, {T}, 4, left).out;
           BOOST_CHECK_LE(max_abs_diff(full, enc->forward_streaming(x, 4, left)), 2e-5f);
         }
