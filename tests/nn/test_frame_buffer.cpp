@@ -17,7 +17,7 @@ const int64_t kFloats = 2 * 3;  // floats per frame of a [2, S, 3] buffer
 
 BOOST_AUTO_TEST_CASE(held_frames_are_the_last_appended_ones) {
   manual_seed(60);
-  for (int64_t window : {-1, 5, 9}) {
+  for (int64_t window : {-1, 0, 5, 9}) {
     BOOST_TEST_CONTEXT("max_frames " << window) {
       nn::FrameBuffer buf;
       BOOST_CHECK(!buf.to_tensor().defined());
