@@ -3,9 +3,11 @@
 // variant stream 60 s of random features (6000 input frames, 1499 encoder frames) in chunks of
 // 16 encoder frames, with unlimited history and with left_chunks 4. Prints per variant the
 // real-time factor, the mean chunk latency, the attention cache measured after 1000 encoder
-// frames, and each RTF over MHA's from the same run. The variants take turns, kRounds rounds,
-// and each keeps its fastest stream, so that load from other processes hits them alike; the
-// process CPU time beside the wall time shows what the load did not.
+// frames, the weights all streams share (projected position tables, absorbed weights; held
+// for the whole run and not counted in the cache), and each RTF over MHA's from the same
+// run. The variants take turns, kRounds rounds, and each keeps its fastest stream, so that
+// load from other processes hits them alike; the process CPU time beside the wall time shows
+// what the load did not.
 // Run with OMP_NUM_THREADS=1.
 #include <chrono>
 #include <ctime>
@@ -67,10 +69,12 @@ double cache_mb_at_1000(nn::Encoder& enc, const ag::Tensor& feats) {
   return static_cast<double>(cache.attention_bytes()) / 1e6;
 }
 
-// One variant's encoder and its fastest runs so far.
+// One variant's encoder, the weights its streams share (held, so that every stream of the
+// benchmark uses the same ones, derived once), and its fastest runs so far.
 struct Entry {
   AttentionVariant variant;
   std::unique_ptr<nn::Encoder> encoder;
+  std::shared_ptr<nn::EncoderStreamWeights> shared;
   Run all{1e9, 0}, left{1e9, 0};
 };
 
@@ -98,6 +102,7 @@ int main() {
   for (const AttentionVariant& v : variants) {
     entries.push_back({v, std::make_unique<nn::Encoder>(demo_config(v))});
     entries.back().encoder->eval();
+    entries.back().shared = entries.back().encoder->stream_weights();
     stream(*entries.back().encoder, ag::narrow(feats, 1, 0, 4 * 2 * kChunk + 3), -1);  // warm-up
   }
   for (int64_t round = 0; round < kRounds; ++round)
@@ -106,18 +111,21 @@ int main() {
       if (e.variant.type != "linear") keep_faster(e.left, stream(*e.encoder, feats, 4));
     }
   std::printf("| variant | RTF all (CPU) | chunk ms all | RTF left 4 (CPU) | chunk ms left 4 |"
-              " cache MB @1000 | RTF / mha all (wall / CPU) | RTF / mha left 4 (wall / CPU) |\n"
-              "|---|---|---|---|---|---|---|---|\n");
+              " cache MB @1000 | shared MB | RTF / mha all (wall / CPU) |"
+              " RTF / mha left 4 (wall / CPU) |\n"
+              "|---|---|---|---|---|---|---|---|---|\n");
   const Run mha_all = entries[0].all, mha_left = entries[0].left;
   for (Entry& e : entries) {
     const double mb = cache_mb_at_1000(*e.encoder, feats);
+    const double shared_mb = static_cast<double>(e.shared->bytes()) / 1e6;
     std::printf("| %s | %.4f (%.4f) | %.2f | ", e.variant.name.c_str(), e.all.rtf, e.all.cpu_rtf,
                 e.all.chunk_ms);
     if (e.variant.type == "linear")  // refuses a finite history
-      std::printf("- | - | %.3f | %s | - |\n", mb, ratios(e.all, mha_all).c_str());
+      std::printf("- | - | %.3f | %.3f | %s | - |\n", mb, shared_mb,
+                  ratios(e.all, mha_all).c_str());
     else
-      std::printf("%.4f (%.4f) | %.2f | %.3f | %s | %s |\n", e.left.rtf, e.left.cpu_rtf,
-                  e.left.chunk_ms, mb, ratios(e.all, mha_all).c_str(),
+      std::printf("%.4f (%.4f) | %.2f | %.3f | %.3f | %s | %s |\n", e.left.rtf, e.left.cpu_rtf,
+                  e.left.chunk_ms, mb, shared_mb, ratios(e.all, mha_all).c_str(),
                   ratios(e.left, mha_left).c_str());
   }
 }

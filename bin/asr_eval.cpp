@@ -1,5 +1,5 @@
 // asr-eval --checkpoint CKPT --data DIR|MANIFEST [--beam N] [--out DIR] [--json]
-//          [--chunk C [--left-chunks L] [--streaming]] [--device cpu|cuda]
+//          [--chunk C [--left-chunks L] [--streaming [--cache-dtype f32|int8]]] [--device cpu|cuda]
 // asr-eval --compare D1 D2 ... [--json]
 #include <CLI/CLI.hpp>
 #include <iomanip>
@@ -10,13 +10,16 @@
 namespace {
 void print_streaming(const nlohmann::json& s) {
   std::cout << std::setprecision(3) << "streaming: chunk " << s["chunk"] << ", left_chunks "
-            << s["left_chunks"] << (s["exact"].get<bool>() ? "" : " (non-causal: not exact)")
+            << s["left_chunks"] << ", cache " << s.value("cache_dtype", "f32")
+            << (s["exact"].get<bool>() ? "" : " (non-causal: not exact)")
             << "  chunk latency mean " << s["chunk_latency_ms_mean"].get<double>() << " ms, p95 "
             << s["chunk_latency_ms_p95"].get<double>() << " ms over " << s["chunks"]
             << " chunks  RTF " << s["rtf"].get<double>() << "\n"
             << "  attention cache at 1000 frames: " << s["cache_bytes_measured_1000"]
-            << " bytes measured, " << s["cache_bytes_formula_1000"] << " by formula;  conv cache "
-            << s["conv_cache_bytes"] << " bytes\n";
+            << " bytes measured, " << s["cache_bytes_formula_1000"] << " by formula, "
+            << s["cache_bytes_allocated_1000"] << " allocated;  conv cache "
+            << s["conv_cache_bytes"] << " bytes;  weights shared by all streams "
+            << s["shared_weight_bytes_1000"] << " bytes\n";
 }
 }  // namespace
 
@@ -33,6 +36,10 @@ int main(int argc, char** argv) {
   app.add_option("--left-chunks", o.left_chunks, "chunks of history (-1: all)");
   app.add_flag("--streaming", o.streaming,
                "decode chunk by chunk through the caches (B = 1; needs --chunk > 0)");
+  app.add_option("--cache-dtype", o.cache_dtype,
+                 "streaming attention caches: f32, or int8 (keys per channel, values and "
+                 "latents per token, scales counted)")
+      ->check(CLI::IsMember({"f32", "int8"}));
   app.add_option("--threads", o.threads, "CPU threads (0: all cores)");
   app.add_option("--device", o.device, "where the model decodes (streaming: cpu only)")
       ->check(CLI::IsMember({"cpu", "cuda"}));

@@ -1,5 +1,5 @@
-// AttentionBase::absorbed_weights and absorbed_attention: the absorbed latent form of mla.h,
-// shared by mla (its absorbed forward and streaming) and mla_simple (streaming).
+// AttentionBase::absorbed_weights and absorbed_attention: the absorbed latent form of mla.h
+// (its absorbed forward and streaming).
 #include "attention_core.h"
 #include "autograd/ops.h"
 
@@ -28,19 +28,20 @@ AbsorbedWeights AttentionBase::absorbed_weights(const Linear& uk, const Linear& 
   return a;
 }
 
-Tensor AttentionBase::absorbed_attention(const Tensor& q, const Tensor& c, const AbsorbedWeights& a,
-                                         const Tensor& mask, const Tensor& pos_emb) const {
-  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), S = c.size(1), L = c.size(2);
+Tensor AttentionBase::absorbed_attention(const Tensor& q, const HeldFrames& c,
+                                         const AbsorbedWeights& a, const Tensor& mask,
+                                         const HeldFrames& p) const {
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), S = c.count, L = c.data.size(2);
   // Scores against the latent: q~ = content query . W_uk_h.
   Tensor qs = scaled(q);                                                         // [B, H, T, d_k]
   Tensor qt = ag::matmul(content_query(qs), ag::broadcast_to(a.uk, {B, H, d_k_, L}));  // [B, H, T, L]
-  Tensor s = ag::matmul(ag::reshape(qt, {B, H * T, L}), c, false, true);         // [B, H*T, S]
+  Tensor s = matmul_held(ag::reshape(qt, {B, H * T, L}), c, true);               // [B, H*T, S]
   s = ag::reshape(s, {B, H, T, S});
-  if (config_.relative) s = ag::add(s, position_scores(qs, pos_emb));
+  if (config_.relative) s = ag::add(s, position_scores(qs, p));
   Tensor w = attention_weights(s, mask, config_.dropout, is_training());         // [B, H, T, S]
 
   // Weighted latents, plus the value bias in proportion to each head's weight sum.
-  Tensor u = ag::reshape(ag::matmul(ag::reshape(w, {B, H * T, S}), c), {B, H, T, L});
+  Tensor u = ag::reshape(matmul_held(ag::reshape(w, {B, H * T, S}), c, false), {B, H, T, L});
   Tensor rowsum = ag::sum(w, {-1}, true);                                        // [B, H, T, 1]
   if (!a.folded) {
     Tensor v = ag::matmul(u, ag::broadcast_to(a.uv_t, {B, H, L, d_k_}));         // [B, H, T, d_k]

@@ -4,7 +4,6 @@
 #include "linear_attention.h"
 #include "mha.h"
 #include "mla.h"
-#include "mla_simple.h"
 
 namespace nn {
 
@@ -30,13 +29,26 @@ void validate(const AttentionConfig& c) {
   }
   AG_CHECK(c.q_latent_dim >= 0, "attention: q_latent_dim ", c.q_latent_dim,
            " must not be negative");
+  AG_CHECK(t != "mla_simple" || c.q_latent_dim == 0, "attention: q_latent_dim ", c.q_latent_dim,
+           " with mla_simple, which is mla with a full-rank query (use mla for a low-rank one)");
+}
+
+int64_t Attention::cache_bytes(int64_t history, int64_t chunks, CacheDtype dtype) const {
+  if (dtype == CacheDtype::int8) return int8_cache_bytes(history, chunks);
+  return static_cast<int64_t>(sizeof(float)) *
+         (cache_floats_per_frame() * history + cache_floats_fixed());
+}
+
+int64_t Attention::int8_cache_bytes(int64_t /*history*/, int64_t /*chunks*/) const {
+  throw ag::Error("attention: this variant keeps no int8 cache (mha, gqa and mla do)");
 }
 
 std::shared_ptr<Attention> make_attention(const AttentionConfig& c) {
   validate(c);
   if (c.type == "mha") return std::make_shared<MultiHeadAttention>(c);
-  if (c.type == "mla") return std::make_shared<MultiHeadLatentAttention>(c);
-  if (c.type == "mla_simple") return std::make_shared<SimpleLatentAttention>(c);
+  // mla_simple is mla with q_latent_dim 0 (validate() refused any other).
+  if (c.type == "mla" || c.type == "mla_simple")
+    return std::make_shared<MultiHeadLatentAttention>(c);
   if (c.type == "gqa") return std::make_shared<GroupedQueryAttention>(c);
   return std::make_shared<LinearAttention>(c);  // "linear"; validate() rejected the rest
 }

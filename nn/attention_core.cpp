@@ -80,9 +80,14 @@ void AttentionBase::check_inputs(const Tensor& x, const Tensor& mask,
   check_positions(x, 2 * x.size(1) - 1, pos_emb);
 }
 
-void AttentionBase::check_chunk(const Tensor& x, int64_t history, const Tensor& pos_emb) const {
+void AttentionBase::check_chunk(const Tensor& x, int64_t history,
+                                const AttentionStreamWeights& shared) const {
   check_input(x, Tensor());
-  check_positions(x, history + 2 * x.size(1) - 1, pos_emb);
+  AG_CHECK(!is_training(), name(), ": streaming is inference only (call eval())");
+  const int64_t need = history + x.size(1);
+  AG_CHECK(!config_.relative || shared.positions() >= need, name(), ": the shared position ",
+           "table covers ", shared.positions(), " positions, the chunk needs ", need,
+           " (Encoder::forward_chunk grows it)");
 }
 
 void AttentionBase::check_positions(const Tensor& x, int64_t positions,
@@ -108,23 +113,58 @@ Tensor AttentionBase::content_query(const Tensor& qs) const {
   return ag::add(qs, head_bias(pos_bias_u, scale_));
 }
 
-Tensor AttentionBase::position_scores(const Tensor& qs, const Tensor& pos_emb) const {
-  const int64_t B = qs.size(0), H = qs.size(1), P = pos_emb.size(1);
+Tensor AttentionBase::stream_positions(const Tensor& pos_table) const {
+  if (!config_.relative || !linear_pos) return Tensor();
+  const int64_t H = config_.num_heads, rows = pos_table.size(1);
+  Tensor p = split_heads(linear_pos->forward(pos_table), H);  // [1, H, 2P-1, d_k]
+  return ag::reshape(p, {H, rows, d_k_});                     // [H, 2P-1, d_k]
+}
+
+HeldFrames AttentionBase::full_positions(const Tensor& pos_emb, int64_t B) const {
+  if (!config_.relative) return {};
+  const int64_t H = config_.num_heads, P = pos_emb.size(1);
   Tensor p = split_heads(linear_pos->forward(pos_emb), H);  // [1, H, P, d_k]
   // Broadcast over the batch up front: one regular batched GEMM instead of B*H single ones.
-  p = ag::broadcast_to(p, {B, H, P, d_k_});                  // [B, H, P, d_k]
+  return HeldFrames::all(ag::broadcast_to(p, {B, H, P, d_k_}));
+}
+
+HeldFrames AttentionBase::chunk_positions(const AttentionStreamWeights& shared, int64_t S,
+                                          int64_t T) const {
+  if (!config_.relative) return {};
+  // Row j of the table holds position P-1-j: positions S+T-1 .. -(T-1) start at P-S-T.
+  return {shared.pos, shared.positions() - S - T, S + 2 * T - 1};
+}
+
+Tensor AttentionBase::position_scores(const Tensor& qs, const HeldFrames& p) const {
   Tensor qv = ag::add(qs, head_bias(pos_bias_v, scale_));
-  return ag::rel_shift(ag::matmul(qv, p, false, true));      // [B, H, T, P - T + 1]
+  return ag::rel_shift(matmul_held(qv, p, true));  // [B, H, T, P - T + 1]
 }
 
-Tensor AttentionBase::scores(const Tensor& q, const Tensor& k, const Tensor& pos_emb) const {
-  Tensor qs = scaled(q);                                            // [B, H, T, d_k]
-  Tensor s = ag::matmul(content_query(qs), k, false, true);         // [B, H, T, S]
-  return config_.relative ? ag::add(s, position_scores(qs, pos_emb)) : s;
+Tensor AttentionBase::attend_groups(const Tensor& q, const HeldFrames& k, const HeldFrames& v,
+                                    const Tensor& mask, const HeldFrames& p) const {
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), G = k.data.size(1), S = k.count;
+  Tensor qs = scaled(q);
+  // Heads h = g * (H/G) + r are contiguous per group: [B, H, T, d_k] is [B, G, (H/G)*T, d_k].
+  Tensor qg = ag::reshape(content_query(qs), {B, G, H / G * T, d_k_});
+  Tensor s = ag::reshape(matmul_held(qg, k, true), {B, H, T, S});             // [B, H, T, S]
+  if (config_.relative) s = ag::add(s, position_scores(qs, p));
+  Tensor w = attention_weights(s, mask, config_.dropout, is_training());      // [B, H, T, S]
+  Tensor o = matmul_held(ag::reshape(w, {B, G, H / G * T, S}), v, false);     // [B, G, H/G*T, d_k]
+  return ag::reshape(o, {B, H, T, d_k_});                                      // [B, H, T, d_k]
 }
 
-Tensor AttentionBase::attend(const Tensor& scores, const Tensor& mask, const Tensor& v) const {
-  return ag::matmul(attention_weights(scores, mask, config_.dropout, is_training()), v);
+ChunkCost AttentionBase::attend_groups_cost(int64_t T, int64_t S, int64_t G) const {
+  const int64_t H = config_.num_heads, N = S + T;
+  ChunkCost c;
+  c.gemm(G, H / G * T, N, d_k_);                               // scores against the keys
+  if (config_.relative) c.gemm(H, T, S + 2 * T - 1, d_k_);     // position scores
+  c.gemm(G, H / G * T, d_k_, N);                               // weighted values
+  return c;
+}
+
+int64_t AttentionBase::int8_kv_bytes(int64_t G, int64_t history, int64_t chunks) const {
+  const int64_t scale = static_cast<int64_t>(sizeof(float));
+  return 2 * G * d_k_ * history + scale * G * history + scale * G * d_k_ * chunks;
 }
 
 }  // namespace nn

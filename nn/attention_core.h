@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "attention.h"
+#include "frame_buffer.h"
 #include "linear.h"
 
 namespace nn {
@@ -32,6 +33,9 @@ class AttentionBase : public Attention {
   std::shared_ptr<Linear> linear_pos;  // d_model -> d_model, no bias (relative only)
   Tensor pos_bias_u, pos_bias_v;       // [H, d_k] (relative only)
 
+  // linear_pos per head when relative (and linear_pos exists: not for linear attention).
+  Tensor stream_positions(const Tensor& pos_table) const override;
+
  protected:
   explicit AttentionBase(const AttentionConfig& c);
   // Registers linear_pos, pos_bias_u and pos_bias_v when relative (call after the projections,
@@ -44,31 +48,46 @@ class AttentionBase : public Attention {
   void check_input(const Tensor& x, const Tensor& mask) const;
   // check_input, and pos_emb [1, 2T-1, d_model] defined exactly when relative.
   void check_inputs(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) const;
-  // A chunk x [B, T, d_model] after `history` cached frames: pos_emb [1, history+2T-1,
-  // d_model] defined exactly when relative.
-  void check_chunk(const Tensor& x, int64_t history, const Tensor& pos_emb) const;
-  // pos_emb [1, positions, d_model] defined exactly when relative, for input x
+  // A chunk x [B, T, d_model] after `history` cached frames, inference only; when relative,
+  // shared.pos covers positions history+T-1.
+  void check_chunk(const Tensor& x, int64_t history, const AttentionStreamWeights& shared) const;
+  // pos_emb [1, P, d_model] defined exactly when relative, for input x
   void check_positions(const Tensor& x, int64_t positions, const Tensor& pos_emb) const;
   // q [B, H, T, d_k] -> q / sqrt(d_k)
   Tensor scaled(const Tensor& q) const;
   // qs = scaled(q) [B, H, T, d_k] -> the query for the content term: qs + u / sqrt(d_k)
   // (relative) or qs itself (absolute)
   Tensor content_query(const Tensor& qs) const;
-  // qs [B, H, T, d_k], pos_emb [1, P, d_model] -> rel_shift((qs + v / sqrt(d_k)) p^T)
-  // [B, H, T, P - T + 1]; relative only.
-  Tensor position_scores(const Tensor& qs, const Tensor& pos_emb) const;
-  // q [B, H, T, d_k], k [B, H, S, d_k] -> scaled scores [B, H, T, S] with the position term.
-  Tensor scores(const Tensor& q, const Tensor& k, const Tensor& pos_emb) const;
-  // Masked softmax + dropout of `scores` [B, H, T, S], applied to v [B, H, S, d_v]
-  // -> [B, H, T, d_v].
-  Tensor attend(const Tensor& scores, const Tensor& mask, const Tensor& v) const;
-  // The absorbed latent attention (mla.h) shared by mla and mla_simple. Its weights from the
-  // up-projections uk, uv (L -> H*d_k) and the output projection out (d -> d):
+  // The full pass's projected positions: pos_emb [1, P, d_model] (or undefined: absolute)
+  // -> all of linear_pos(pos_emb) per head, broadcast over a batch of B [B, H, P, d_k] (one
+  // regular batched GEMM after), or nothing.
+  HeldFrames full_positions(const Tensor& pos_emb, int64_t B) const;
+  // A chunk's positions S+T-1 .. -(T-1): rows of shared.pos [H, S+2T-1, d_k], read in place
+  // (nothing when absolute).
+  HeldFrames chunk_positions(const AttentionStreamWeights& shared, int64_t S, int64_t T) const;
+  // qs [B, H, T, d_k], p [.., H, P, d_k] projected positions -> rel_shift((qs + v / sqrt(d_k))
+  // p^T) [B, H, T, P - T + 1]; relative only.
+  Tensor position_scores(const Tensor& qs, const HeldFrames& p) const;
+  // Softmax attention of q [B, H, T, d_k] against G key/value heads k, v [B, G, S, d_k] (G
+  // divides H; query head h reads head h / (H/G); the H/G query heads of a group are stacked
+  // into one [H/G * T, d_k] matrix, so keys and values are never repeated), with the masked
+  // softmax and dropout of attention_weights and position rows p (position_scores'; none when
+  // absolute) -> heads [B, H, T, d_k]
+  Tensor attend_groups(const Tensor& q, const HeldFrames& k, const HeldFrames& v,
+                       const Tensor& mask, const HeldFrames& p) const;
+  // The absorbed latent attention (mla.h). Its weights from the up-projections uk, uv
+  // (L -> H*d_k) and the output projection out (d -> d):
   AbsorbedWeights absorbed_weights(const Linear& uk, const Linear& uv, const Linear& out) const;
-  // q [B, H, T, d_k], latent c [B, S, L], mask as attend's (or undefined), pos_emb
-  // [1, S+T-1, d] when relative -> [B, T, d_model]
-  Tensor absorbed_attention(const Tensor& q, const Tensor& c, const AbsorbedWeights& a,
-                            const Tensor& mask, const Tensor& pos_emb) const;
+  // q [B, H, T, d_k], latent c [B, S, L], mask as attend_groups', projected positions p as
+  // position_scores' -> [B, T, d_model]
+  Tensor absorbed_attention(const Tensor& q, const HeldFrames& c, const AbsorbedWeights& a,
+                            const Tensor& mask, const HeldFrames& p) const;
+  // The matrix products of attend_groups on one stream's chunk (B = 1): T queries against
+  // S + T keys of G heads, with the chunk's positions when relative.
+  ChunkCost attend_groups_cost(int64_t T, int64_t S, int64_t G) const;
+  // Bytes of G int8 key/value heads (B = 1) after `history` frames in `chunks` chunks: a byte
+  // per element, a scale per value frame and head, per key channel and head per chunk.
+  int64_t int8_kv_bytes(int64_t G, int64_t history, int64_t chunks) const;
 
   AttentionConfig config_;
   int64_t d_k_;

@@ -68,11 +68,12 @@ Tensor BranchformerBlock::forward(const Tensor& x, const Tensor& att_mask, const
   return norm_final->forward(x + ag::dropout(merged, dropout, train));  // [B, T, d]
 }
 
-Tensor BranchformerBlock::forward_chunk(const Tensor& x, BlockCache& cache, const Tensor& pos_emb) {
+Tensor BranchformerBlock::forward_chunk(const Tensor& x, BlockCache& cache,
+                                        const AttentionStreamWeights& shared) {
   AG_CHECK(!learned_ave, "BranchformerBlock: streaming with merge learned_ave, whose merge ",
            "weights pool over whole utterances (use merge concat to stream)");
   const bool train = is_training();
-  Tensor x1 = ag::dropout(attn->forward_chunk(norm_mha->forward(x), cache.attention, pos_emb),
+  Tensor x1 = ag::dropout(attn->forward_chunk(norm_mha->forward(x), cache.attention, shared),
                           dropout, train);
   Tensor x2 = ag::dropout(cgmlp->forward_chunk(norm_mlp->forward(x), cache.conv), dropout, train);
   Tensor merged = merge_proj->forward(ag::concat({x1, x2}, -1));        // [B, T, d]

@@ -24,7 +24,8 @@ class BranchformerBlock : public EncoderBlock {
   Tensor forward(const Tensor& x, const Tensor& att_mask, const Tensor& pad_mask,
                  const Tensor& pos_emb) override;
   // Streaming needs merge concat (learned_ave pools over whole utterances).
-  Tensor forward_chunk(const Tensor& x, BlockCache& cache, const Tensor& pos_emb) override;
+  Tensor forward_chunk(const Tensor& x, BlockCache& cache,
+                       const AttentionStreamWeights& shared) override;
   const Attention& attention() const override { return *attn; }
 
   std::shared_ptr<Attention> attn;

@@ -26,8 +26,10 @@ Tensor ConformerBlock::forward(const Tensor& x, const Tensor& att_mask, const Te
              [&](const Tensor& h) { return conv_module->forward(h, pad_mask); });
 }
 
-Tensor ConformerBlock::forward_chunk(const Tensor& x, BlockCache& cache, const Tensor& pos_emb) {
-  return run(x, [&](const Tensor& h) { return self_attn->forward_chunk(h, cache.attention, pos_emb); },
+Tensor ConformerBlock::forward_chunk(const Tensor& x, BlockCache& cache,
+                                     const AttentionStreamWeights& shared) {
+  return run(x,
+             [&](const Tensor& h) { return self_attn->forward_chunk(h, cache.attention, shared); },
              [&](const Tensor& h) { return conv_module->forward_chunk(h, cache.conv); });
 }
 

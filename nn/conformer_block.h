@@ -23,7 +23,8 @@ class ConformerBlock : public EncoderBlock {
   ConformerBlock(const EncoderConfig& c, std::shared_ptr<Attention> attention);
   Tensor forward(const Tensor& x, const Tensor& att_mask, const Tensor& pad_mask,
                  const Tensor& pos_emb) override;
-  Tensor forward_chunk(const Tensor& x, BlockCache& cache, const Tensor& pos_emb) override;
+  Tensor forward_chunk(const Tensor& x, BlockCache& cache,
+                       const AttentionStreamWeights& shared) override;
   const Attention& attention() const override { return *self_attn; }
 
   std::shared_ptr<Attention> self_attn;

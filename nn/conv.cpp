@@ -2,7 +2,6 @@
 
 #include "autograd/ops.h"
 #include "init.h"
-#include "stream_cache.h"
 
 namespace nn {
 
@@ -32,8 +31,8 @@ Tensor Conv1d::forward_chunk(const Tensor& x, Tensor& cache) const {
   const int64_t left = options.causal ? kernel - 1 : options.padding;
   const int64_t right = options.causal ? 0 : options.padding;
   if (!cache.defined()) cache = ag::zeros({x.size(0), x.size(1), left}, ag::DType::f32, x.device());
-  Tensor in = append_frames(cache, x, 2);                        // [N, in, context + T]
-  cache = last_frames(in, 2, left);
+  Tensor in = left > 0 ? ag::concat({cache, x}, 2) : x;         // [N, in, context + T]
+  cache = ag::narrow(in, 2, in.size(2) - left, left);            // the last `left` frames
   if (right > 0) in = ag::pad(in, {0, right});                   // [N, in, context + T + right]
   return ag::conv1d(in, weight, bias, 1, 0, 1, options.groups);  // [N, out, T]
 }

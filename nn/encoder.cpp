@@ -119,9 +119,12 @@ int64_t Encoder::cache_floats_fixed() const {
   return n;
 }
 
-int64_t Encoder::cache_bytes_formula(int64_t history_frames) const {
-  return static_cast<int64_t>(sizeof(float)) *
-         (cache_floats_per_frame() * history_frames + cache_floats_fixed());
+int64_t Encoder::cache_bytes_formula(int64_t history_frames, CacheDtype dtype,
+                                     int64_t chunks) const {
+  int64_t n = 0;
+  for (const auto& block : *layers)
+    n += block->attention().cache_bytes(history_frames, chunks, dtype);
+  return n;
 }
 
 }  // namespace nn

@@ -19,19 +19,36 @@
 
 namespace nn {
 
-// The streaming state of an Encoder (docs/streaming.md): each layer's caches and the
-// encoder frames emitted so far.
+// What all streams of an Encoder share, derived from its weights once (not per stream) and
+// counted as weights, apart from the caches' bytes: each layer's attention stream weights
+// (the projected relative-position table, mla's absorbed weights).
+struct EncoderStreamWeights {
+  int64_t positions = 0;  // relative: the positions P the tables cover (grown by doubling
+                          // as streams need them)
+  std::vector<AttentionStreamWeights> layers;
+  int64_t bytes() const;
+};
+
+// The streaming state of an Encoder (docs/streaming.md): each layer's caches, the encoder
+// frames emitted so far, and the weights shared with the model's other streams.
 struct EncoderCache {
   int64_t chunk_size = 0;    // encoder frames per chunk
   int64_t left_chunks = -1;  // chunks of history each chunk attends to (all when negative)
   int64_t offset = 0;        // encoder frames emitted so far
   std::vector<BlockCache> layers;
+  std::shared_ptr<EncoderStreamWeights> shared;
 
-  // History frames the attention caches hold before the next chunk.
+  // History frames the attention caches hold before the next chunk, and the chunks they came
+  // in (each chunk_size frames, the last maybe fewer).
   int64_t history() const;
-  // Bytes held by the attention caches, and by the convolution caches, over all layers.
+  int64_t history_chunks() const;
+  // Bytes held by the attention caches (the history, as the formulas count it), and by the
+  // convolution caches, over all layers.
   int64_t attention_bytes() const;
   int64_t conv_bytes() const;
+  // Bytes the attention caches allocated: attention_bytes() plus the frame buffers' spare
+  // capacity.
+  int64_t attention_capacity_bytes() const;
 };
 
 // Input frames [start, start + length) that one streaming chunk reads.
@@ -62,11 +79,18 @@ class Encoder : public Module {
   EncoderOutput forward(const Tensor& feats, const std::vector<int64_t>& lengths,
                         int64_t chunk_size = 0, int64_t left_chunks = -1);
 
-  // Streaming, inference only (no gradients are recorded). A new stream's cache for chunks
-  // of chunk_size > 0 encoder frames attending to left_chunks chunks before their own (all
-  // when negative); refused for linear attention with left_chunks >= 0 and for Branchformer's
+  // Streaming, inference only (eval mode; no gradients are recorded). The weights all streams
+  // share: those a live stream (or holder) already has, else derived now from the weights as
+  // they are. Holding the pointer keeps them for later streams (asr-eval holds them for a
+  // whole evaluation); the weights must not change while it is held.
+  std::shared_ptr<EncoderStreamWeights> stream_weights();
+  // A new stream's cache for chunks of chunk_size > 0 encoder frames attending to left_chunks
+  // chunks before their own (all when negative), with stream_weights(), its attention caches
+  // in float32 or int8 (keys per channel, values and latents per token: cache_frames.h);
+  // refused for linear attention with left_chunks >= 0 or int8, and for Branchformer's
   // learned_ave merge.
-  EncoderCache make_cache(int64_t chunk_size, int64_t left_chunks) const;
+  EncoderCache make_cache(int64_t chunk_size, int64_t left_chunks,
+                          CacheDtype dtype = CacheDtype::f32);
   // window [B, W, input_dim]: the input frames of the stream's next chunk (stream_windows;
   // W >= 7, giving at most chunk_size frames) -> [B, T, d], T = output_length(W). With causal
   // convolutions the chunks together equal forward(feats, lengths, chunk_size, left_chunks).
@@ -78,8 +102,10 @@ class Encoder : public Module {
   // and those it holds whatever the history length (linear attention's states).
   int64_t cache_floats_per_frame() const;
   int64_t cache_floats_fixed() const;
-  // The float32 attention-cache bytes those give after `history_frames` frames of history.
-  int64_t cache_bytes_formula(int64_t history_frames) const;
+  // The attention-cache bytes one stream holds after `history_frames` frames of history
+  // (Attention::cache_bytes; int8 needs the chunks they came in).
+  int64_t cache_bytes_formula(int64_t history_frames, CacheDtype dtype = CacheDtype::f32,
+                              int64_t chunks = 0) const;
 
   const EncoderConfig& config() const { return config_; }
 
@@ -92,8 +118,11 @@ class Encoder : public Module {
  private:
   Tensor run_layer(EncoderBlock& block, const Tensor& x, const Tensor& att_mask,
                    const Tensor& pad_mask, const Tensor& pos_emb);
+  // Grows w's position tables to positions P-1 .. -(P-1) (relative positions only).
+  void cover_positions(EncoderStreamWeights& w, int64_t P);
 
   EncoderConfig config_;
+  std::weak_ptr<EncoderStreamWeights> stream_weights_;  // the live streams' shared weights
 };
 
 // The attention config layer `layer` of `c` uses (its d_model and relative follow c, its

@@ -15,9 +15,9 @@ class EncoderBlock : public Module {
   virtual Tensor forward(const Tensor& x, const Tensor& att_mask, const Tensor& pad_mask,
                          const Tensor& pos_emb) = 0;
   // Streaming: x [B, T, d] the chunk's frames; cache the block's attention and convolution
-  // caches; pos_emb [1, S+2T-1, d] (S = cache.attention.frames()) for relative attention,
-  // else undefined -> [B, T, d]
-  virtual Tensor forward_chunk(const Tensor& x, BlockCache& cache, const Tensor& pos_emb) = 0;
+  // caches; shared the attention's stream weights (Attention::forward_chunk) -> [B, T, d]
+  virtual Tensor forward_chunk(const Tensor& x, BlockCache& cache,
+                               const AttentionStreamWeights& shared) = 0;
   virtual const Attention& attention() const = 0;
 };
 

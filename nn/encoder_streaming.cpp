@@ -10,6 +10,13 @@ int64_t EncoderCache::history() const {
   return left_chunks < 0 ? offset : std::min(offset, left_chunks * chunk_size);
 }
 
+int64_t EncoderCache::history_chunks() const {
+  // Chunks k cover frames [k C, (k+1) C): those meeting [offset - history, offset).
+  const int64_t first = (offset - history()) / chunk_size;
+  const int64_t end = (offset + chunk_size - 1) / chunk_size;
+  return end - first;
+}
+
 int64_t EncoderCache::attention_bytes() const {
   int64_t n = 0;
   for (const BlockCache& layer : layers) n += layer.attention.bytes();
@@ -19,6 +26,18 @@ int64_t EncoderCache::attention_bytes() const {
 int64_t EncoderCache::conv_bytes() const {
   int64_t n = 0;
   for (const BlockCache& layer : layers) n += layer.conv_bytes();
+  return n;
+}
+
+int64_t EncoderCache::attention_capacity_bytes() const {
+  int64_t n = 0;
+  for (const BlockCache& layer : layers) n += layer.attention.capacity_bytes();
+  return n;
+}
+
+int64_t EncoderStreamWeights::bytes() const {
+  int64_t n = 0;
+  for (const AttentionStreamWeights& layer : layers) n += layer.bytes();
   return n;
 }
 
@@ -32,7 +51,25 @@ std::vector<FrameWindow> stream_windows(int64_t frames, int64_t chunk_size) {
   return windows;
 }
 
-EncoderCache Encoder::make_cache(int64_t chunk_size, int64_t left_chunks) const {
+std::shared_ptr<EncoderStreamWeights> Encoder::stream_weights() {
+  std::shared_ptr<EncoderStreamWeights> w = stream_weights_.lock();
+  if (w) return w;
+  ag::NoGradGuard no_grad;
+  w = std::make_shared<EncoderStreamWeights>();
+  for (const auto& block : *layers) w->layers.push_back(block->attention().stream_weights());
+  stream_weights_ = w;
+  return w;
+}
+
+void Encoder::cover_positions(EncoderStreamWeights& w, int64_t P) {
+  ag::NoGradGuard no_grad;
+  Tensor table = rel_pos_enc->table(P, after_norm->weight.device());  // [1, 2P-1, d]
+  for (size_t i = 0; i < w.layers.size(); ++i)
+    w.layers[i].pos = (*layers)[i].attention().stream_positions(table);  // [H, 2P-1, d_k]
+  w.positions = P;
+}
+
+EncoderCache Encoder::make_cache(int64_t chunk_size, int64_t left_chunks, CacheDtype dtype) {
   AG_CHECK(chunk_size > 0, "Encoder::make_cache: chunk_size ", chunk_size, " must be positive");
   AG_CHECK(config_.type != "branchformer" || config_.merge != "learned_ave",
            "Encoder: streaming with Branchformer merge learned_ave, whose merge weights pool ",
@@ -44,8 +81,18 @@ EncoderCache Encoder::make_cache(int64_t chunk_size, int64_t left_chunks) const 
   cache.chunk_size = chunk_size;
   cache.left_chunks = left_chunks;
   cache.layers.resize(layers->size());
-  for (BlockCache& layer : cache.layers)
+  AG_CHECK(dtype == CacheDtype::f32 || config_.attention.type != "linear",
+           "Encoder: an int8 cache with linear attention, whose fixed-size state stays float32 ",
+           "(int8 caches: mha, gqa, mla)");
+  for (BlockCache& layer : cache.layers) {
     layer.attention.max_frames = left_chunks < 0 ? -1 : left_chunks * chunk_size;
+    if (dtype == CacheDtype::int8) {
+      layer.attention.k.set_int8(CacheFrames::Scales::per_channel);
+      layer.attention.v.set_int8(CacheFrames::Scales::per_token);
+      layer.attention.latent.set_int8(CacheFrames::Scales::per_token);
+    }
+  }
+  cache.shared = stream_weights();
   return cache;
 }
 
@@ -60,14 +107,15 @@ Tensor Encoder::forward_chunk(const Tensor& window, EncoderCache& cache) {
            " frames gives ", T, " frames, more than chunk_size ", cache.chunk_size);
   AG_CHECK(cache.layers.size() == layers->size(), "Encoder::forward_chunk: cache for ",
            cache.layers.size(), " layers, encoder has ", layers->size(), " (use make_cache)");
+  AG_CHECK(cache.shared,
+           "Encoder::forward_chunk: the cache has no shared weights (use make_cache)");
+  // Relative positions: the shared tables must cover positions history+T-1 .. -(T-1).
+  const int64_t need = cache.history() + T;
+  if (rel_pos_enc && cache.shared->positions < need) cover_positions(*cache.shared, 2 * need);
   Tensor x = embed->forward(window);  // [B, T, d]
-  Tensor pos_emb;                     // [1, S+2T-1, d] or undefined
-  if (rel_pos_enc)
-    std::tie(x, pos_emb) = rel_pos_enc->forward_chunk(x, cache.history());
-  else
-    x = abs_pos_enc->forward(x, cache.offset);
+  x = rel_pos_enc ? rel_pos_enc->scale(x) : abs_pos_enc->forward(x, cache.offset);
   for (size_t i = 0; i < cache.layers.size(); ++i)
-    x = (*layers)[i].forward_chunk(x, cache.layers[i], pos_emb);
+    x = (*layers)[i].forward_chunk(x, cache.layers[i], cache.shared->layers[i]);
   cache.offset += T;
   return after_norm->forward(x);  // [B, T, d]
 }

@@ -51,7 +51,7 @@ Tensor LinearAttention::forward(const Tensor& x, const Tensor& mask, const Tenso
 }
 
 Tensor LinearAttention::forward_chunk(const Tensor& x, AttentionCache& cache,
-                                     const Tensor& /*pos_emb: unused, see above*/) {
+                                     const AttentionStreamWeights& /*no positions, no weights*/) {
   check_input(x, Tensor());
   AG_CHECK(cache.max_frames < 0, name(), ": a history of ", cache.max_frames,
            " frames (finite left_chunks) cannot be kept by the fixed-size state; stream with ",
@@ -66,6 +66,17 @@ Tensor LinearAttention::forward_chunk(const Tensor& x, AttentionCache& cache,
   cache.z = ag::add(cache.z, ag::sum(f.fk, {2}, true));            // [B, H, 1, d_k]
   Tensor o = normalized(ag::matmul(f.fq, cache.s), ag::matmul(f.fq, cache.z, false, true));
   return linear_out->forward(merge_heads(o));  // [B, T, d_model]
+}
+
+ChunkCost LinearAttention::chunk_cost(int64_t T, int64_t /*S: the state has no frames*/) const {
+  const int64_t d = config_.d_model, H = config_.num_heads;
+  ChunkCost c;
+  for (int i = 0; i < 3; ++i) c.linear(T, d, d);  // q, k, v
+  c.gemm(H, d_k_, d_k_, T);                       // the chunk's phi(k)^T v into the state
+  c.gemm(H, T, d_k_, d_k_);                       // phi(q) s
+  c.gemm(H, T, 1, d_k_);                          // phi(q) z^T
+  c.linear(T, d, d);                              // out
+  return c;
 }
 
 LinearAttention::State LinearAttention::initial_state(int64_t B) const {

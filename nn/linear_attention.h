@@ -35,7 +35,10 @@ class LinearAttention : public AttentionBase {
   // Caches the state (s, z) of all past frames: every query of the chunk sees the chunk's
   // keys and all history. A finite history (cache.max_frames >= 0) cannot be taken back out
   // of the sums and is refused.
-  Tensor forward_chunk(const Tensor& x, AttentionCache& cache, const Tensor& pos_emb) override;
+  // No positions, so no shared weights.
+  Tensor forward_chunk(const Tensor& x, AttentionCache& cache,
+                       const AttentionStreamWeights& shared) override;
+  ChunkCost chunk_cost(int64_t T, int64_t S) const override;
   int64_t cache_floats_per_frame() const override { return 0; }
   int64_t cache_floats_fixed() const override {
     return config_.num_heads * (d_k_ * d_k_ + d_k_);

@@ -20,21 +20,32 @@ Tensor MultiHeadAttention::forward(const Tensor& x, const Tensor& mask, const Te
   Tensor q = split_heads(linear_q->forward(x), H);  // [B, H, T, d_k]
   Tensor k = split_heads(linear_k->forward(x), H);  // [B, H, T, d_k]
   Tensor v = split_heads(linear_v->forward(x), H);  // [B, H, T, d_k]
-  Tensor o = attend(scores(q, k, pos_emb), mask, v);  // [B, H, T, d_k]
-  return linear_out->forward(merge_heads(o));         // [B, T, d_model]
+  Tensor o = attend_groups(q, HeldFrames::all(k), HeldFrames::all(v), mask,
+                           full_positions(pos_emb, x.size(0)));  // [B, H, T, d_k]
+  return linear_out->forward(merge_heads(o));                     // [B, T, d_model]
 }
 
 Tensor MultiHeadAttention::forward_chunk(const Tensor& x, AttentionCache& cache,
-                                         const Tensor& pos_emb) {
-  check_chunk(x, cache.frames(), pos_emb);
-  const int64_t H = config_.num_heads;
-  Tensor q = split_heads(linear_q->forward(x), H);                         // [B, H, T, d_k]
-  Tensor k = append_frames(cache.k, split_heads(linear_k->forward(x), H), 2);  // [B, H, S+T, d_k]
-  Tensor v = append_frames(cache.v, split_heads(linear_v->forward(x), H), 2);  // [B, H, S+T, d_k]
-  cache.k = last_frames(k, 2, cache.max_frames);
-  cache.v = last_frames(v, 2, cache.max_frames);
-  Tensor o = attend(scores(q, k, pos_emb), Tensor(), v);  // [B, H, T, d_k]
-  return linear_out->forward(merge_heads(o));             // [B, T, d_model]
+                                         const AttentionStreamWeights& shared) {
+  const int64_t H = config_.num_heads, S = cache.frames(), T = x.size(1);
+  check_chunk(x, S, shared);
+  Tensor q = split_heads(linear_q->forward(x), H);  // [B, H, T, d_k]
+  cache.k.append(split_heads(linear_k->forward(x), H));  // [B, H, S+T, d_k] held
+  cache.v.append(split_heads(linear_v->forward(x), H));
+  Tensor o = attend_groups(q, cache.k.held(), cache.v.held(), Tensor(),
+                           chunk_positions(shared, S, T));  // [B, H, T, d_k]
+  cache.k.keep_last(cache.max_frames);
+  cache.v.keep_last(cache.max_frames);
+  return linear_out->forward(merge_heads(o));  // [B, T, d_model]
+}
+
+ChunkCost MultiHeadAttention::chunk_cost(int64_t T, int64_t S) const {
+  const int64_t d = config_.d_model;
+  ChunkCost c;
+  for (int i = 0; i < 3; ++i) c.linear(T, d, d);  // q, k, v
+  c += attend_groups_cost(T, S, config_.num_heads);
+  c.linear(T, d, d);  // out
+  return c;
 }
 
 }  // namespace nn

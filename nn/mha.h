@@ -14,7 +14,9 @@ class MultiHeadAttention : public AttentionBase {
   explicit MultiHeadAttention(const AttentionConfig& c);
   Tensor forward(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) override;
   // Caches keys and values [B, H, S, d_k].
-  Tensor forward_chunk(const Tensor& x, AttentionCache& cache, const Tensor& pos_emb) override;
+  Tensor forward_chunk(const Tensor& x, AttentionCache& cache,
+                       const AttentionStreamWeights& shared) override;
+  ChunkCost chunk_cost(int64_t T, int64_t S) const override;
   int64_t cache_floats_per_frame() const override { return 2 * config_.d_model; }
 
   std::shared_ptr<Linear> linear_q, linear_k, linear_v, linear_out;  // d_model -> d_model
@@ -22,6 +24,11 @@ class MultiHeadAttention : public AttentionBase {
   // When set, forward() first hands it its inputs (x [B, T, d_model], mask, pos_emb, as
   // forward takes them). asr-convert uses it to collect the inputs reaching each layer.
   std::function<void(const Tensor& x, const Tensor& mask, const Tensor& pos_emb)> input_observer;
+
+ protected:
+  int64_t int8_cache_bytes(int64_t history, int64_t chunks) const override {
+    return int8_kv_bytes(config_.num_heads, history, chunks);
+  }
 };
 
 }  // namespace nn

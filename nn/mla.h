@@ -1,5 +1,7 @@
 // Multi-head latent attention (DeepSeek-V2), without RoPE: positions come from the
-// relative-position term (relative configs) or from the input (absolute).
+// relative-position term (relative configs) or from the input (absolute). Built for
+// attention_type mla and mla_simple; mla_simple names the configuration with a full-rank
+// query (q_latent_dim 0), whose parameters are those listed below for q_latent_dim 0.
 //
 // Keys and values come from one shared latent c = x W_dkv^T [B, T, latent_dim] through
 // per-head up-projections: k_h = c W_uk_h^T + b_uk_h, v_h = c W_uv_h^T + b_uv_h, with
@@ -17,6 +19,12 @@
 // (q_h + u_h) . b_uk_h / sqrt(d_k), a constant per query row, which softmax cancels, so it is
 // dropped exactly. The value bias reaches the output through the row sums of the weights (1,
 // or 0 for a fully masked row; dropout changes them in training), which are kept exactly.
+//
+// Streaming caches the latent c only. Each chunk attends either in the absorbed form or
+// re-expanded: keys and values of the whole history up-projected from the cache, k_h^T =
+// W_uk_h c^T, v_h^T = W_uv_h c^T (2 (S+T) L d multiply-adds), then attended as MHA. The
+// absorbed form costs about 2 H T (S+T) L, the re-expanded one 2 (S+T) d (L + T): per chunk
+// the cheaper by chunk_cost (chunk_cost.h), unless set_chunk_form fixes one.
 #pragma once
 #include "attention_core.h"
 
@@ -24,10 +32,23 @@ namespace nn {
 
 class MultiHeadLatentAttention : public AttentionBase {
  public:
+  // How a streaming chunk attends: the cheaper form by chunk_cost, or always one.
+  enum class ChunkForm { cheaper, absorbed, expanded };
+
   explicit MultiHeadLatentAttention(const AttentionConfig& c);
   Tensor forward(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) override;
-  // Caches the latent c only and always attends in the absorbed form.
-  Tensor forward_chunk(const Tensor& x, AttentionCache& cache, const Tensor& pos_emb) override;
+  // Caches the latent c [B, S, L] only.
+  Tensor forward_chunk(const Tensor& x, AttentionCache& cache,
+                       const AttentionStreamWeights& shared) override;
+  // The absorbed weights.
+  AttentionStreamWeights stream_weights() const override;
+  // The cost of the form a chunk of T frames after S takes.
+  ChunkCost chunk_cost(int64_t T, int64_t S) const override;
+  // The cost of either form (ChunkForm::absorbed or expanded).
+  ChunkCost form_cost(ChunkForm form, int64_t T, int64_t S) const;
+  // The form a chunk of T frames after S takes.
+  ChunkForm chunk_form(int64_t T, int64_t S) const;
+  void set_chunk_form(ChunkForm form) { chunk_form_ = form; }
   int64_t cache_floats_per_frame() const override { return config_.latent_dim; }
 
   // Uses the absorbed form from now on (true) or the plain one (false, the default).
@@ -48,8 +69,17 @@ class MultiHeadLatentAttention : public AttentionBase {
   // The plain form from q [B, H, T, d_k] and c [B, T, L] -> heads [B, H, T, d_k]
   Tensor plain_heads(const Tensor& q, const Tensor& c, const Tensor& mask,
                      const Tensor& pos_emb) const;
+  // A chunk re-expanded: q [B, H, T, d_k], the held latent c [B, S+T, L], the chunk's
+  // positions p -> heads [B, H, T, d_k]
+  Tensor expanded_heads(const Tensor& q, const HeldFrames& c, const HeldFrames& p) const;
+
+  // int8: a byte per latent element and a scale per frame.
+  int64_t int8_cache_bytes(int64_t history, int64_t /*chunks*/) const override {
+    return (config_.latent_dim + static_cast<int64_t>(sizeof(float))) * history;
+  }
 
   bool absorb_ = false;
+  ChunkForm chunk_form_ = ChunkForm::cheaper;
 };
 
 }  // namespace nn

@@ -50,28 +50,26 @@ RelPositionalEncoding::RelPositionalEncoding(int64_t d_model, float dropout)
   AG_CHECK(d_model > 0, "RelPositionalEncoding: d_model ", d_model, " must be positive");
 }
 
-void RelPositionalEncoding::cover(int64_t L, int64_t grow_to, ag::Device device) {
-  const int64_t have = table_.defined() ? (table_.size(1) + 1) / 2 : 0;
-  if (have < L) table_ = sinusoids(grow_to - 1, -1, 2 * grow_to - 1, d_model_);
+Tensor RelPositionalEncoding::table(int64_t P, ag::Device device) {
+  AG_CHECK(P >= 1, "RelPositionalEncoding: table of ", P, " positions");
+  int64_t have = table_.defined() ? (table_.size(1) + 1) / 2 : 0;
+  if (have < P) {
+    table_ = sinusoids(P - 1, -1, 2 * P - 1, d_model_);
+    have = P;
+  }
   if (table_.device() != device) table_ = ag::to_device(table_, device);
+  // Position p sits at row have-1-p.
+  return have == P ? table_ : ag::narrow(table_, 1, have - P, 2 * P - 1);  // [1, 2P-1, d]
+}
+
+Tensor RelPositionalEncoding::scale(const Tensor& x) {
+  check_input(x, d_model_, "RelPositionalEncoding");
+  return ag::dropout(ag::mul(x, std::sqrt(static_cast<float>(d_model_))), dropout_, is_training());
 }
 
 std::pair<Tensor, Tensor> RelPositionalEncoding::forward(const Tensor& x) {
-  return forward_chunk(x, 0);
-}
-
-std::pair<Tensor, Tensor> RelPositionalEncoding::forward_chunk(const Tensor& x, int64_t history) {
-  check_input(x, d_model_, "RelPositionalEncoding");
-  AG_CHECK(history >= 0, "RelPositionalEncoding: history ", history, " must not be negative");
-  const int64_t T = x.size(1), first = history + T - 1, count = history + 2 * T - 1;
-  // A full-pass table grows to exactly T, a streaming one by doubling.
-  cover(first + 1, history == 0 ? T : 2 * (first + 1), x.device());
-  const int64_t rows = table_.size(1);  // 2L - 1; position p at row L - 1 - p
-  const int64_t start = (rows + 1) / 2 - 1 - first;
-  Tensor pos = count == rows ? table_ : ag::narrow(table_, 1, start, count);  // [1, count, d]
-  Tensor y = ag::mul(x, std::sqrt(static_cast<float>(d_model_)));  // [B, T, d]
-  return {ag::dropout(y, dropout_, is_training()),
-          ag::dropout(pos, dropout_, is_training())};
+  Tensor y = scale(x);  // [B, T, d]
+  return {y, ag::dropout(table(x.size(1), x.device()), dropout_, is_training())};
 }
 
 }  // namespace nn

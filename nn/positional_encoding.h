@@ -30,14 +30,14 @@ class RelPositionalEncoding : public Module {
   RelPositionalEncoding(int64_t d_model, float dropout);
   // x [B, T, d] -> {x [B, T, d], pos_emb [1, 2T-1, d]}
   std::pair<Tensor, Tensor> forward(const Tensor& x);
-  // Streaming: x [B, T, d] a chunk after `history` attended past frames -> {x [B, T, d],
-  // pos_emb [1, history+2T-1, d]} for positions history+T-1 .. -(T-1).
-  std::pair<Tensor, Tensor> forward_chunk(const Tensor& x, int64_t history);
+  // Streaming: x [B, T, d] -> dropout(x * sqrt(d)) [B, T, d]; the chunks' positions come
+  // from table(), projected once per model (Attention::stream_positions).
+  Tensor scale(const Tensor& x);
+  // The embeddings of positions P-1 .. -(P-1): [1, 2P-1, d] on `device` (no dropout; the
+  // table is kept, rebuilt only for more positions).
+  Tensor table(int64_t P, ag::Device device);
 
  private:
-  // Unless the table covers positions L-1 .. -(L-1), rebuilds it for grow_to-1 .. -(grow_to-1)
-  // (grow_to >= L).
-  void cover(int64_t L, int64_t grow_to, ag::Device device);
 
   int64_t d_model_;
   float dropout_;

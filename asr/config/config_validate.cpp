@@ -83,6 +83,9 @@ void check_attention(const Checker& k, const nn::EncoderConfig& m) {
   if (a.type == "mla" || a.type == "mla_simple")
     k.require(a.latent_dim >= 1, "model.attention_kwargs.latent_dim",
               "must be at least 1 for attention_type ", a.type, ", got ", a.latent_dim);
+  k.require(a.type != "mla_simple" || a.q_latent_dim == 0, "model.attention_kwargs.q_latent_dim",
+            "must be 0 for attention_type mla_simple (mla with a full-rank query), got ",
+            a.q_latent_dim, "; use mla for a low-rank query");
   if (!m.latent_dims.empty()) {
     const char* key = "model.attention_kwargs.latent_dims";
     k.require(static_cast<int64_t>(m.latent_dims.size()) == m.num_layers, key, "has ",

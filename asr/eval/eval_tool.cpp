@@ -47,21 +47,31 @@ constexpr int64_t kProbeChunk = 16;     // chunk of the offline runs' cache prob
 
 // The caches a stream of 1000 encoder frames leaves behind in chunks of chunk_size with
 // left_chunks chunks of history.
-CacheProbe probe_1000(CtcModel& model, Loader& loader, int64_t chunk_size, int64_t left_chunks) {
+CacheProbe probe_1000(CtcModel& model, Loader& loader, int64_t chunk_size, int64_t left_chunks,
+                      nn::CacheDtype dtype = nn::CacheDtype::f32) {
   ag::Tensor feats = probe_features(loader, 4 * kProbeFrames + 3);
   model.eval();
-  return probe_cache(*model.encoder, feats, chunk_size, left_chunks);
+  return probe_cache(*model.encoder, feats, chunk_size, left_chunks, dtype);
+}
+
+nn::CacheDtype cache_dtype_of(const std::string& name) {
+  AG_CHECK(name == "f32" || name == "int8", "--cache-dtype '", name, "' is not f32 or int8");
+  return name == "int8" ? nn::CacheDtype::int8 : nn::CacheDtype::f32;
 }
 
 // The `streaming` summary: latencies from the decode, caches measured at 1000 encoder frames.
 nlohmann::json streaming_summary(CtcModel& model, Loader& loader, const Config& cfg,
                                  const EvalToolOptions& o, const EvalReport& r) {
-  CacheProbe p = probe_1000(model, loader, o.chunk_size, o.left_chunks);
+  CacheProbe p =
+      probe_1000(model, loader, o.chunk_size, o.left_chunks, cache_dtype_of(o.cache_dtype));
   double chunk_total = 0;
   for (double s : r.chunk_seconds) chunk_total += s;
-  return {{"chunk", o.chunk_size}, {"left_chunks", o.left_chunks}, {"exact", cfg.model.causal},
+  return {{"chunk", o.chunk_size}, {"left_chunks", o.left_chunks},
+          {"cache_dtype", o.cache_dtype}, {"exact", cfg.model.causal},
           {"cache_bytes_measured_1000", p.attention_bytes},
           {"cache_bytes_formula_1000", p.formula_bytes}, {"conv_cache_bytes", p.conv_bytes},
+          {"cache_bytes_allocated_1000", p.capacity_bytes},
+          {"shared_weight_bytes_1000", p.shared_bytes},
           {"chunks", r.chunk_seconds.size()}, {"chunk_latency_ms_mean", mean_ms(r.chunk_seconds)},
           {"chunk_latency_ms_p95", p95_ms(r.chunk_seconds)},
           {"rtf", r.audio_seconds > 0 ? chunk_total / r.audio_seconds : 0.0}};
@@ -93,13 +103,17 @@ nlohmann::json run_eval(const EvalToolOptions& o) {
   Loader loader(utts, *assets.tokenizer, assets.cmvn, cfg.data, false, static_cast<uint64_t>(cfg.seed));
   AG_CHECK(!o.streaming || o.chunk_size > 0, "--streaming needs --chunk > 0, got ",
            o.chunk_size);
+  const nn::CacheDtype cache_dtype = cache_dtype_of(o.cache_dtype);
+  AG_CHECK(o.streaming || cache_dtype == nn::CacheDtype::f32, "--cache-dtype ", o.cache_dtype,
+           " is for --streaming (the offline pass keeps no cache)");
   if (o.streaming && !cfg.model.causal)
     std::cerr << "asr-eval: warning: " << o.checkpoint << " has non-causal convolutions; "
               << "streaming gives them zeros for the frames beyond each chunk, so it is not "
               << "exact (docs/streaming.md)\n";
   model.to(device);
   EvalReport r = evaluate(model, loader, *assets.tokenizer,
-                          {o.beam_size, o.chunk_size, o.left_chunks, o.streaming, device});
+                          {o.beam_size, o.chunk_size, o.left_chunks, o.streaming, device,
+                           cache_dtype});
   model.to(ag::Device::cpu);  // the cache probes below stream on the CPU
   AG_CHECK(r.utterances > 0, "every utterance of ", manifest, " was skipped\n",
            loader.skips().summary());
@@ -147,8 +161,10 @@ std::string decoding_of(const nlohmann::json& j) {
   const char* kind = j.contains("streaming") ? "streaming" : "chunk-masked";
   const int64_t chunk = j.value("chunk_size", int64_t{0});
   if (chunk == 0) return "offline";
-  return std::string(kind) + " c" + std::to_string(chunk) + " l" +
-         std::to_string(j.value("left_chunks", int64_t{-1}));
+  std::string d = std::string(kind) + " c" + std::to_string(chunk) + " l" +
+                  std::to_string(j.value("left_chunks", int64_t{-1}));
+  if (j.contains("streaming") && j["streaming"].value("cache_dtype", "f32") == "int8") d += " int8";
+  return d;
 }
 
 namespace {

@@ -18,6 +18,7 @@ struct EvalToolOptions {
   bool streaming = false;   // decode chunk by chunk through the caches (needs chunk_size > 0)
   int64_t threads = 0;      // 0: all cores
   std::string device = "cpu";  // cpu | cuda: where the model decodes (streaming: cpu only)
+  std::string cache_dtype = "f32";  // f32 | int8: the streaming attention caches (--streaming)
 };
 
 // Decodes with the tokenizer and CMVN statistics the checkpoint carries (an older one: those
@@ -27,8 +28,10 @@ struct EvalToolOptions {
 // params, kv_cache_bytes_per_frame, attention, checkpoint, data, beam, device; offline, the
 // KV cache a stream with all its history holds after 1000 encoder frames (kv_cache_bytes_1000_measured,
 // kv_cache_bytes_1000_formula; chunks of 16); with streaming
-// `streaming` (chunk, left_chunks, exact, cache_bytes_measured_1000, cache_bytes_formula_1000,
-// conv_cache_bytes, chunks, chunk_latency_ms_mean, chunk_latency_ms_p95, rtf). Throws ag::Error for a
+// `streaming` (chunk, left_chunks, cache_dtype, exact, cache_bytes_measured_1000,
+// cache_bytes_formula_1000, conv_cache_bytes, cache_bytes_allocated_1000,
+// shared_weight_bytes_1000, chunks, chunk_latency_ms_mean, chunk_latency_ms_p95, rtf).
+// Throws ag::Error for a
 // missing data set or checkpoint, or a checkpoint its own config does not match.
 nlohmann::json run_eval(const EvalToolOptions& o);
 

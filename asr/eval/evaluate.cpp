@@ -23,10 +23,14 @@ EvalReport evaluate(CtcModel& model, Loader& loader, const Tokenizer& tokenizer,
   int64_t& feasible = r.feasible;
   auto t0 = std::chrono::steady_clock::now();
   loader.start_epoch(0);
+  // Held for the whole evaluation, so that every utterance's stream shares the weights
+  // derived once from the model (docs/streaming.md).
+  const auto stream_weights = opt.streaming ? model.encoder->stream_weights() : nullptr;
   while (std::optional<Batch> batch = loader.next()) {
     nn::EncoderOutput out =
         opt.streaming
-            ? streamed_logits(model, *batch, opt.chunk_size, opt.left_chunks, r.chunk_seconds)
+            ? streamed_logits(model, *batch, opt.chunk_size, opt.left_chunks, opt.cache_dtype,
+                              r.chunk_seconds)
             : model.logits(upload(batch->feats), batch->lengths, opt.chunk_size, opt.left_chunks);
     ag::CtcResult ctc = ag::ctc_loss(out.out, out.lengths, batch->targets);
     const std::vector<float> nll = ctc.nll.to_vector();  // one read from the device

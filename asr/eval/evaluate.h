@@ -35,6 +35,7 @@ struct EvalOptions {
   bool streaming = false;     // each utterance chunk by chunk through the caches (chunk_size > 0)
   ag::Device device = ag::Device::cpu;  // where the model is: features are uploaded there
                                         // (streaming decodes on the CPU only)
+  nn::CacheDtype cache_dtype = nn::CacheDtype::f32;  // streaming: the attention caches' dtype
 };
 
 // Runs the model in eval mode over one epoch of `loader` (restoring the training flag after).

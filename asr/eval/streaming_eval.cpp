@@ -13,9 +13,10 @@ using Clock = std::chrono::steady_clock;
 
 // One utterance feats [1, T, F] -> logits [1, T', vocab], timing each chunk.
 ag::Tensor stream_one(CtcModel& model, const ag::Tensor& feats, int64_t chunk_size,
-                      int64_t left_chunks, std::vector<double>& chunk_seconds) {
+                      int64_t left_chunks, nn::CacheDtype dtype,
+                      std::vector<double>& chunk_seconds) {
   nn::Encoder& enc = *model.encoder;
-  nn::EncoderCache cache = enc.make_cache(chunk_size, left_chunks);
+  nn::EncoderCache cache = enc.make_cache(chunk_size, left_chunks, dtype);
   std::vector<ag::Tensor> outs;
   for (const nn::FrameWindow& w : nn::stream_windows(feats.size(1), chunk_size)) {
     const auto t0 = Clock::now();
@@ -28,13 +29,14 @@ ag::Tensor stream_one(CtcModel& model, const ag::Tensor& feats, int64_t chunk_si
 }  // namespace
 
 nn::EncoderOutput streamed_logits(CtcModel& model, const Batch& batch, int64_t chunk_size,
-                                  int64_t left_chunks, std::vector<double>& chunk_seconds) {
+                                  int64_t left_chunks, nn::CacheDtype dtype,
+                                  std::vector<double>& chunk_seconds) {
   ag::NoGradGuard no_grad;
   std::vector<ag::Tensor> items;
   nn::EncoderOutput out;
   for (int64_t b = 0; b < batch.size(); ++b) {
     ag::Tensor feats = ag::narrow(ag::narrow(batch.feats, 0, b, 1), 1, 0, batch.lengths[b]);
-    items.push_back(stream_one(model, feats, chunk_size, left_chunks, chunk_seconds));
+    items.push_back(stream_one(model, feats, chunk_size, left_chunks, dtype, chunk_seconds));
     out.lengths.push_back(items.back().size(1));
   }
   const int64_t longest = *std::max_element(out.lengths.begin(), out.lengths.end());
@@ -44,15 +46,17 @@ nn::EncoderOutput streamed_logits(CtcModel& model, const Batch& batch, int64_t c
 }
 
 CacheProbe probe_cache(nn::Encoder& encoder, const ag::Tensor& feats, int64_t chunk_size,
-                       int64_t left_chunks) {
-  nn::EncoderCache cache = encoder.make_cache(chunk_size, left_chunks);
+                       int64_t left_chunks, nn::CacheDtype dtype) {
+  nn::EncoderCache cache = encoder.make_cache(chunk_size, left_chunks, dtype);
   for (const nn::FrameWindow& w : nn::stream_windows(feats.size(1), chunk_size))
     encoder.forward_chunk(ag::narrow(feats, 1, w.start, w.length), cache);
   CacheProbe p;
   p.frames = cache.offset;
   p.attention_bytes = cache.attention_bytes();
   p.conv_bytes = cache.conv_bytes();
-  p.formula_bytes = encoder.cache_bytes_formula(cache.history());
+  p.capacity_bytes = cache.attention_capacity_bytes();
+  p.shared_bytes = cache.shared->bytes();
+  p.formula_bytes = encoder.cache_bytes_formula(cache.history(), dtype, cache.history_chunks());
   return p;
 }
 

@@ -12,4 +12,20 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans
 // x [..., in] -> [..., out] with weight [out, in] (PyTorch's layout) and optional bias [out].
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 
+// matmul(a, narrow(b, -2, first, rows), false, trans_b) without copying b: each matrix of
+// b [..., R, K] is read from its row `first` on, `rows` rows (a streaming cache with spare
+// capacity, a window of a position table). b's batch dims equal a's last ones; a's extra
+// leading dims broadcast over b. a [..., M, K] with trans_b -> [..., M, rows];
+// a [..., M, rows] without -> [..., M, K]. Inference only: refuses inputs that need gradients
+// while gradients are recorded.
+Tensor matmul_window(const Tensor& a, const Tensor& b, int64_t first, int64_t rows, bool trans_b);
+
+// Totals over every GEMM that matmul, linear and matmul_window ran (all threads, forward and
+// backward): multiply-adds (M*N*K per matrix product) and operand bytes read (each operand
+// once per matrix it supplies; a broadcast operand once per GEMM call). For cost models.
+struct GemmCount {
+  int64_t multiply_adds = 0, bytes_read = 0;
+};
+GemmCount gemm_count();
+
 }  // namespace ag

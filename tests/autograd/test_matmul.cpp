@@ -117,3 +117,44 @@ BOOST_AUTO_TEST_CASE(matmul_errors) {
   check_error([] { matmul(zeros({2, 3, 4}), zeros({3, 4, 5})); },
               "matmul: shapes [2] and [3] cannot be broadcast");
 }
+
+BOOST_AUTO_TEST_CASE(matmul_window_equals_matmul_on_the_narrowed_rows) {
+  manual_seed(5);
+  NoGradGuard no_grad;
+  Tensor buf = normal({2, 3, 9, 4});  // [B, H, R, K]: rows 2 .. 6 held
+  Tensor held = narrow(buf, 2, 2, 5);
+  Tensor q = normal({2, 3, 6, 4});    // against the rows, transposed: [B, H, 6, 5]
+  BOOST_CHECK_EQUAL(max_abs_diff(matmul_window(q, buf, 2, 5, true), matmul(q, held, false, true)),
+                    0.0f);
+  Tensor w = normal({2, 3, 6, 5});    // weights over the rows: [B, H, 6, 4]
+  BOOST_CHECK_EQUAL(max_abs_diff(matmul_window(w, buf, 2, 5, false), matmul(w, held)), 0.0f);
+  // b's batch dims are a's last ones: a [2, 3, 6, 4] against a table [3, 9, 4].
+  Tensor table = normal({3, 9, 4});
+  BOOST_CHECK_EQUAL(max_abs_diff(matmul_window(q, table, 0, 9, true),
+                                 matmul(q, broadcast_to(table, {2, 3, 9, 4}), false, true)),
+                    0.0f);
+}
+
+BOOST_AUTO_TEST_CASE(gemm_count_counts_multiply_adds_and_operand_bytes) {
+  NoGradGuard no_grad;
+  const GemmCount before = gemm_count();
+  matmul(ones({2, 3, 4}), ones({4, 5}));  // folded: one [6, 4] x [4, 5] product
+  matmul_window(ones({2, 3, 4}), ones({2, 7, 4}), 1, 5, true);  // 2 x [3, 4] x [4, 5]
+  const GemmCount after = gemm_count();
+  BOOST_CHECK_EQUAL(after.multiply_adds - before.multiply_adds, 6 * 4 * 5 + 2 * 3 * 4 * 5);
+  BOOST_CHECK_EQUAL(after.bytes_read - before.bytes_read,
+                    4 * ((6 * 4 + 4 * 5) + 2 * (3 * 4 + 5 * 4)));
+}
+
+BOOST_AUTO_TEST_CASE(matmul_window_errors) {
+  Tensor buf = zeros({2, 9, 4});
+  check_error([&] { NoGradGuard g; matmul_window(zeros({2, 3, 4}), buf, 6, 4, true); },
+              "rows [6, 10) outside the 9 rows of [2,9,4]");
+  check_error([&] { NoGradGuard g; matmul_window(zeros({2, 3, 5}), buf, 0, 4, true); },
+              "do not align");
+  check_error([&] { NoGradGuard g; matmul_window(zeros({3, 3, 4}), buf, 0, 4, true); },
+              "the batch dims of [2,9,4] are not the last of [3,3,4]");
+  Tensor a = zeros({2, 3, 4});
+  a.set_requires_grad(true);
+  check_error([&] { matmul_window(a, buf, 0, 4, true); }, "records no gradient");
+}

@@ -317,6 +317,9 @@ BOOST_AUTO_TEST_CASE(validate_names_the_field) {
   c = config("mla_simple", false);
   c.latent_dim = -2;
   fails(c, "attention: latent_dim -2 must be at least 1 for mla_simple");
+  c = config("mla_simple", false);
+  c.q_latent_dim = 2;
+  fails(c, "attention: q_latent_dim 2 with mla_simple, which is mla with a full-rank query");
   c = config("mla", false);
   c.q_latent_dim = -1;
   fails(c, "attention: q_latent_dim -1 must not be negative");

@@ -1,10 +1,14 @@
-// Latent attention equivalences: MLA and simple latent attention built from an exact
-// factorization of MHA reproduce it; absorbed MLA equals plain MLA (with and without relative
-// positions, low-rank queries, masks, dropout); gradients of the absorbed form.
+// Latent attention equivalences: MLA (and mla_simple, its configuration with a full-rank
+// query) built from an exact factorization of MHA reproduces it; mla_simple is mla with
+// q_latent_dim 0 (same parameters, same outputs); absorbed MLA equals plain MLA (with and
+// without relative positions, low-rank queries, masks, dropout); gradients of the absorbed form.
 #include <boost/test/unit_test.hpp>
 
 #include "attention_testing.h"
 #include "autograd/ops.h"
+#include "common/encoder_testing.h"
+#include "layers_testing.h"
+#include "nn/encoder.h"
 #include "nn/mha.h"
 #include "nn/mla.h"
 
@@ -82,6 +86,43 @@ BOOST_AUTO_TEST_CASE(latent_attention_from_stacked_mha_projections_is_mha) {
         }
       }
     }
+}
+
+BOOST_AUTO_TEST_CASE(mla_simple_is_mla_with_a_full_rank_query) {
+  // Encoders configured as mla_simple and as mla (q_latent_dim 0) have the same parameter
+  // names and shapes, load each other's weights, and give identical outputs offline and
+  // streaming.
+  ag::manual_seed(47);
+  for (const std::string block : {"conformer", "branchformer"})
+    for (bool rel : {false, true}) {
+      BOOST_TEST_CONTEXT(block << (rel ? " relative" : " absolute")) {
+        nn::EncoderConfig c = testing::tiny_encoder_config(block, rel);
+        c.causal = true;
+        testing::set_attention(c, {"mla_simple", "mla_simple", 5});
+        nn::Encoder simple(c);
+        layers_testing::randomize(simple, 0.3f);
+        testing::set_attention(c, {"mla", "mla", 5});
+        nn::Encoder mla(c);
+        BOOST_CHECK(layers_testing::parameter_shapes(simple) ==
+                    layers_testing::parameter_shapes(mla));
+        const nn::NamedTensors weights = simple.state_dict();
+        BOOST_CHECK_EQUAL(mla.load_state_dict(weights).size(), weights.size());  // strict
+        simple.eval();
+        mla.eval();
+        Tensor x = ag::normal({1, 31, c.input_dim});
+        for (int64_t chunk : {0, 3}) {
+          BOOST_CHECK_EQUAL(testing::max_abs_diff(simple.forward(x, {31}, chunk).out,
+                                                  mla.forward(x, {31}, chunk).out), 0.0f);
+        }
+        BOOST_CHECK_EQUAL(testing::max_abs_diff(simple.forward_streaming(x, 3, -1),
+                                                mla.forward_streaming(x, 3, -1)), 0.0f);
+      }
+    }
+  // mla_simple's query is always full rank.
+  AttentionConfig c = config("mla_simple", true);
+  c.q_latent_dim = 3;
+  testing::check_error([&] { nn::make_attention(c); },
+                       "q_latent_dim 3 with mla_simple, which is mla with a full-rank query");
 }
 
 BOOST_AUTO_TEST_CASE(latent_attention_reproduces_a_low_rank_mha) {

@@ -6,8 +6,10 @@
 #include "common/encoder_testing.h"
 #include "common/gradcheck.h"
 #include "layers_testing.h"
+#include "nn/conformer_block.h"
 #include "nn/encoder.h"
 #include "nn/linear_attention.h"
+#include "nn/mla.h"
 
 using namespace ag;
 using namespace layers_testing;
@@ -75,6 +77,90 @@ BOOST_AUTO_TEST_CASE(streaming_equals_the_chunk_masked_full_pass) {
       }
 }
 
+BOOST_AUTO_TEST_CASE(mla_streams_exactly_in_either_form) {
+  // The tiny model's chunks take the absorbed form by the cost model; re-expanded chunks
+  // must equal the full pass too.
+  manual_seed(45);
+  using Form = nn::MultiHeadLatentAttention::ChunkForm;
+  const int64_t T = 51;
+  for (Form form : {Form::absorbed, Form::expanded})
+    for (bool relative : {true, false}) {
+      auto enc = random_encoder(config(variants()[1], "conformer", relative));
+      for (const auto& block : *enc->layers)
+        std::dynamic_pointer_cast<nn::MultiHeadLatentAttention>(
+            dynamic_cast<nn::ConformerBlock&>(*block).self_attn)
+            ->set_chunk_form(form);
+      Tensor x = normal({1, T, F});
+      for (int64_t left : {-1, 0, 2}) {
+        BOOST_TEST_CONTEXT("form " << static_cast<int>(form)
+                                   << (relative ? " relative" : " absolute") << ", left_chunks "
+                                   << left) {
+          Tensor full = enc->forward(x, {T}, 4, left).out;
+          BOOST_CHECK_LE(max_abs_diff(full, enc->forward_streaming(x, 4, left)), 2e-5f);
+        }
+      }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(streams_share_the_weights_derived_once_per_model) {
+  manual_seed(46);
+  auto enc = random_encoder(config(variants()[1], "conformer", true));  // mla, relative
+  std::weak_ptr<nn::EncoderStreamWeights> seen;
+  {
+    nn::EncoderCache a = enc->make_cache(4, -1), b = enc->make_cache(4, -1);
+    BOOST_REQUIRE(a.shared);
+    BOOST_CHECK_EQUAL(a.shared.get(), b.shared.get());  // derived once, for both streams
+    BOOST_CHECK_EQUAL(enc->stream_weights().get(), a.shared.get());
+    seen = a.shared;
+    const Tensor absorbed = a.shared->layers[0].absorbed.out;  // derived with the object
+    BOOST_CHECK(absorbed.defined());
+    Tensor x = normal({1, 4 * 30 + 3, F});  // 30 encoder frames
+    for (const nn::FrameWindow& w : nn::stream_windows(x.size(1), 4))
+      enc->forward_chunk(narrow(x, 1, w.start, w.length), a);
+    // The position table grew for a's history, for both streams; the absorbed weights stay.
+    BOOST_CHECK_GE(b.shared->positions, 30);
+    BOOST_CHECK(b.shared->layers[0].absorbed.out.same(absorbed));
+    BOOST_CHECK_GT(a.shared->bytes(), 0);
+    // Weights are not history: the cache holds the latents only.
+    BOOST_CHECK_EQUAL(a.attention_bytes(), enc->cache_bytes_formula(30));
+    BOOST_CHECK_GE(a.attention_capacity_bytes(), a.attention_bytes());
+    BOOST_CHECK_EQUAL(b.attention_bytes(), 0);
+  }
+  BOOST_CHECK(seen.expired());  // the next stream derives them anew
+}
+
+BOOST_AUTO_TEST_CASE(int8_caches_follow_their_formula_and_stay_close) {
+  // Keys per channel, values and latents per token: the bytes are the formula's (codes and
+  // scales), and the stream stays near the float32 one.
+  manual_seed(47);
+  const int64_t T = 4 * 22 + 3, chunk = 4;  // 22 frames: 5 chunks of 4, one of 2
+  for (const AttentionVariant& v : variants()) {
+    if (v.type == "linear") continue;
+    for (int64_t left : {-1, 2}) {
+      BOOST_TEST_CONTEXT(v.name << ", left_chunks " << left) {
+        auto enc = random_encoder(config(v, "conformer", true));
+        Tensor x = normal({1, T, F});
+        nn::EncoderCache cache = enc->make_cache(chunk, left, nn::CacheDtype::int8);
+        std::vector<Tensor> outs;
+        for (const nn::FrameWindow& w : nn::stream_windows(T, chunk)) {
+          outs.push_back(enc->forward_chunk(narrow(x, 1, w.start, w.length), cache));
+          BOOST_CHECK_EQUAL(cache.attention_bytes(),
+                            enc->cache_bytes_formula(cache.history(), nn::CacheDtype::int8,
+                                                     cache.history_chunks()));
+        }
+        // Smaller than float32 even here, where the tiny heads (d_k 4, latent 5) make the
+        // 4-byte scales weigh (at d_k 64 int8 is under a third: docs/streaming.md).
+        BOOST_CHECK_LT(cache.attention_bytes(), enc->cache_bytes_formula(cache.history()));
+        const float err = max_abs_diff(concat(outs, 1), enc->forward_streaming(x, chunk, left));
+        BOOST_TEST_MESSAGE(v.name << " left " << left << ": int8 vs float32 " << err);
+        BOOST_CHECK_LE(err, 5e-3f);
+      }
+    }
+  }
+  auto linear = random_encoder(config(variants().back(), "conformer", true));
+  check_error([&] { linear->make_cache(4, -1, nn::CacheDtype::int8); }, "int8 cache with linear");
+}
+
 BOOST_AUTO_TEST_CASE(batches_stream_like_single_utterances) {
   manual_seed(41);
   auto enc = random_encoder(config(variants()[1], "conformer", true));
@@ -137,7 +223,7 @@ BOOST_AUTO_TEST_CASE(linear_attention_refuses_a_finite_left_context) {
   nn::LinearAttention att(a);
   nn::AttentionCache cache;
   cache.max_frames = 8;
-  check_error([&] { att.forward_chunk(normal({1, 3, d}), cache, Tensor()); }, "8 frames");
+  check_error([&] { att.forward_chunk(normal({1, 3, d}), cache, {}); }, "8 frames");
 }
 
 BOOST_AUTO_TEST_CASE(streaming_refusals) {

@@ -300,6 +300,11 @@ BOOST_AUTO_TEST_CASE(inconsistent_values_name_file_key_and_line) {
                   "model:\n  attention_type: mla_simple\n  attention_kwargs: {latent_dim: 0}\n",
                   {"'model.attention_kwargs.latent_dim' must be at least 1 for attention_type "
                    "mla_simple, got 0 (line 3)"});
+  expect_bad_file("mla_simple_q_latent.yaml",
+                  "model:\n  attention_type: mla_simple\n  attention_kwargs: {latent_dim: 4, "
+                  "q_latent_dim: 2}\n",
+                  {"'model.attention_kwargs.q_latent_dim' must be 0 for attention_type mla_simple "
+                   "(mla with a full-rank query), got 2; use mla for a low-rank query (line 3)"});
   expect_bad_file("layers.yaml", "model:\n  num_layers: 0\n",
                   {"'model.num_layers' must be at least 1, got 0 (line 2)"});
   expect_bad_file("d_model.yaml", "model:\n  d_model: -4\n", {"'model.d_model' must be at least 1"});

@@ -1,6 +1,6 @@
 // asr-eval --streaming's pieces: a padded batch streamed utterance by utterance gives the
-// chunk-masked full pass's logits on every real frame; the cache probe matches the formula;
-// latency statistics.
+// chunk-masked full pass's logits on every real frame (int8 caches: close to it); the cache
+// probe matches the formula, float32 and int8; latency statistics.
 #include <boost/test/unit_test.hpp>
 
 #include "asr/eval/streaming_eval.h"
@@ -28,7 +28,8 @@ BOOST_AUTO_TEST_CASE(streamed_batch_matches_the_chunk_masked_pass) {
   batch.lengths = {47, 30};  // 10 and 6 encoder frames
   batch.keys = {"a", "b"};
   std::vector<double> seconds;
-  nn::EncoderOutput streamed = asr::streamed_logits(model, batch, 4, 1, seconds);
+  nn::EncoderOutput streamed =
+      asr::streamed_logits(model, batch, 4, 1, nn::CacheDtype::f32, seconds);
   nn::EncoderOutput full = model.logits(batch.feats, batch.lengths, 4, 1);
   BOOST_REQUIRE(streamed.lengths == full.lengths);
   BOOST_REQUIRE(streamed.out.shape() == full.out.shape());
@@ -49,9 +50,40 @@ BOOST_AUTO_TEST_CASE(cache_probe_reports_measured_and_formula_bytes) {
   BOOST_CHECK_EQUAL(all.attention_bytes, 2 * (2 * 8) * 4 * 30);  // layers * 2d floats * 4 bytes
   BOOST_CHECK_EQUAL(all.formula_bytes, all.attention_bytes);
   BOOST_CHECK_EQUAL(all.conv_bytes, 2 * 8 * 2 * 4);  // layers * d * (kernel - 1) * 4 bytes
+  BOOST_CHECK_GE(all.capacity_bytes, all.attention_bytes);
+  BOOST_CHECK_LE(all.capacity_bytes, 2 * (all.attention_bytes + 2 * (2 * 8) * 4 * 4));
+  // Shared, not per stream: both layers' projected position tables, >= 59 rows of d floats.
+  BOOST_CHECK_GE(all.shared_bytes, 2 * (2 * 30 - 1) * 8 * 4);
   asr::CacheProbe left = asr::probe_cache(enc, feats, 4, 2);
   BOOST_CHECK_EQUAL(left.attention_bytes, 2 * (2 * 8) * 4 * 8);
   BOOST_CHECK_EQUAL(left.formula_bytes, left.attention_bytes);
+}
+
+BOOST_AUTO_TEST_CASE(int8_caches_stream_close_and_hold_their_formula_bytes) {
+  manual_seed(52);
+  for (const std::string attention : {"mha", "mla", "gqa"}) {
+    BOOST_TEST_CONTEXT(attention) {
+      nn::EncoderConfig c = tiny_causal(attention);
+      c.attention.num_kv_heads = attention == "gqa" ? 1 : 0;
+      asr::CtcModel model(c, 7);
+      model.eval();
+      asr::Batch batch;
+      batch.feats = normal({1, 47, 9});
+      batch.lengths = {47};
+      batch.keys = {"a"};
+      std::vector<double> seconds;
+      const Tensor f32 =
+          asr::streamed_logits(model, batch, 4, -1, nn::CacheDtype::f32, seconds).out;
+      const Tensor int8 =
+          asr::streamed_logits(model, batch, 4, -1, nn::CacheDtype::int8, seconds).out;
+      BOOST_CHECK_LE(testing::max_abs_diff(int8, f32), 1e-2f);
+      Tensor feats = normal({1, 4 * 30 + 3, 9});  // 30 encoder frames
+      asr::CacheProbe p = asr::probe_cache(*model.encoder, feats, 4, 2, nn::CacheDtype::int8);
+      BOOST_CHECK_EQUAL(p.attention_bytes, p.formula_bytes);
+      BOOST_CHECK_LT(p.attention_bytes,
+                     asr::probe_cache(*model.encoder, feats, 4, 2).attention_bytes);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(latency_statistics) {

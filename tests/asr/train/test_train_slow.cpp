@@ -2,6 +2,7 @@
 // exact, averaging and checkpoints land, and bad input fails with its message.
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <sstream>
@@ -61,10 +62,25 @@ BOOST_AUTO_TEST_CASE(overfits_a_handful_of_utterances) {
   e.chunk_size = 4;
   e.left_chunks = 2;
   e.out = out + "/eval_stream";
-  asr::run_eval(e);
-  const std::string table = asr::compare_table({out + "/eval", out + "/eval_stream"});
+  const nlohmann::json f32 = asr::run_eval(e);
+  // int8 caches: the bytes are the formula's and under half of float32's here (d_k 16, 8
+  // frames of history in 2 chunks: key scales per chunk weigh).
+  e.cache_dtype = "int8";
+  e.out = out + "/eval_stream_int8";
+  const nlohmann::json int8 = asr::run_eval(e);
+  // The model is not causal, so streaming is not exact; int8 must stay near float32's stream.
+  BOOST_TEST_MESSAGE("streaming CER float32 " << f32["cer"] << ", int8 " << int8["cer"]);
+  BOOST_CHECK_LE(std::fabs(int8["cer"].get<double>() - f32["cer"].get<double>()), 0.02);
+  const int64_t int8_bytes = int8["streaming"]["cache_bytes_measured_1000"].get<int64_t>();
+  BOOST_CHECK_EQUAL(int8_bytes, int8["streaming"]["cache_bytes_formula_1000"].get<int64_t>());
+  BOOST_CHECK_LT(2 * int8_bytes, f32["streaming"]["cache_bytes_measured_1000"].get<int64_t>());
+  const std::string table =
+      asr::compare_table({out + "/eval", out + "/eval_stream", out + "/eval_stream_int8"});
   BOOST_CHECK(table.find("| offline |") != std::string::npos);
   BOOST_CHECK(table.find("| streaming c4 l2 |") != std::string::npos);
+  BOOST_CHECK(table.find("| streaming c4 l2 int8 |") != std::string::npos);
+  e.streaming = false;
+  testing::check_error([&] { asr::run_eval(e); }, "--cache-dtype int8 is for --streaming");
   BOOST_CHECK(fs::exists(out + "/model.avg.safetensors"));
   BOOST_CHECK(fs::exists(out + "/curves.png"));
   BOOST_CHECK(fs::exists(out + "/metrics.jsonl"));
