@@ -3,7 +3,9 @@
 // buffers, launched by mpirun) and Nccl (GPU buffers; needs LATENTASR_NCCL and a GPU).
 // Every call is collective: all ranks make the same calls in the same order.
 #pragma once
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "autograd/device.h"
@@ -42,6 +44,18 @@ class Communicator {
   virtual void barrier() = 0;
   // Ends every rank of the job with `code` (never returns).
   [[noreturn]] virtual void abort(int code) = 0;
+
+  // A collective that waits more than `seconds` for the other ranks ends the job with a
+  // message naming this rank, the call and the step last given to at_step() (0: wait
+  // forever, the default; watchdog.h). Not collective.
+  virtual void set_timeout(double seconds) {}
+  void at_step(int64_t step) { step_.store(step, std::memory_order_relaxed); }
+
+ protected:
+  int64_t step() const { return step_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t> step_{0};
 };
 
 // True when this process was started by mpirun/mpiexec (Open MPI or PMIx environment).

@@ -32,7 +32,9 @@ void scale(T* data, size_t n, T factor) {
 
 class MpiRequest final : public Request {
  public:
-  MpiRequest(float* data, size_t n, float factor) : data_(data), n_(n), factor_(factor) {}
+  // `watchdog` (null: none) watches the wait.
+  MpiRequest(float* data, size_t n, float factor, CollectiveWatchdog* watchdog, int64_t step)
+      : data_(data), n_(n), factor_(factor), watchdog_(watchdog), step_(step) {}
   MPI_Request* handle() { return &request_; }
   bool test() override {
     if (done_) return true;
@@ -43,7 +45,11 @@ class MpiRequest final : public Request {
   }
   void wait() override {
     if (done_) return;
-    check_mpi(MPI_Wait(&request_, MPI_STATUS_IGNORE), "MPI_Wait");
+    {
+      std::optional<CollectiveWatchdog::Watch> watched;
+      if (watchdog_) watched.emplace(*watchdog_, "MPI_Wait (all-reduce)", step_);
+      check_mpi(MPI_Wait(&request_, MPI_STATUS_IGNORE), "MPI_Wait");
+    }
     complete();
   }
 
@@ -56,6 +62,8 @@ class MpiRequest final : public Request {
   float* data_;
   size_t n_;
   float factor_;
+  CollectiveWatchdog* watchdog_;
+  int64_t step_;
   bool done_ = false;
 };
 
@@ -87,7 +95,19 @@ Mpi::~Mpi() {
   if (initialized_here_ && MPI_Finalized(&finalized) == MPI_SUCCESS && !finalized) MPI_Finalize();
 }
 
+void Mpi::set_timeout(double seconds) {
+  AG_CHECK(seconds >= 0, "collective timeout ", seconds, " s is negative");
+  watchdog_.reset();
+  if (seconds > 0) watchdog_ = std::make_unique<CollectiveWatchdog>(rank_, seconds);
+}
+
+std::optional<CollectiveWatchdog::Watch> Mpi::watch(const char* what) {
+  if (!watchdog_) return std::nullopt;
+  return std::optional<CollectiveWatchdog::Watch>(std::in_place, *watchdog_, what, step());
+}
+
 void Mpi::all_reduce(float* data, size_t n, ReduceOp op) {
+  auto watched = watch("MPI_Allreduce");
   check_mpi(MPI_Allreduce(MPI_IN_PLACE, data, mpi_count(n, "MPI_Allreduce"), MPI_FLOAT, mpi_op(op),
                           MPI_COMM_WORLD),
             "MPI_Allreduce");
@@ -95,6 +115,7 @@ void Mpi::all_reduce(float* data, size_t n, ReduceOp op) {
 }
 
 void Mpi::all_reduce(double* data, size_t n, ReduceOp op) {
+  auto watched = watch("MPI_Allreduce");
   check_mpi(MPI_Allreduce(MPI_IN_PLACE, data, mpi_count(n, "MPI_Allreduce"), MPI_DOUBLE, mpi_op(op),
                           MPI_COMM_WORLD),
             "MPI_Allreduce");
@@ -103,7 +124,7 @@ void Mpi::all_reduce(double* data, size_t n, ReduceOp op) {
 
 std::unique_ptr<Request> Mpi::all_reduce_async(float* data, size_t n, ReduceOp op) {
   float factor = op == ReduceOp::average ? 1.0f / static_cast<float>(size_) : 1.0f;
-  auto r = std::make_unique<MpiRequest>(data, n, factor);
+  auto r = std::make_unique<MpiRequest>(data, n, factor, watchdog_.get(), step());
   check_mpi(MPI_Iallreduce(MPI_IN_PLACE, data, mpi_count(n, "MPI_Iallreduce"), MPI_FLOAT, mpi_op(op),
                            MPI_COMM_WORLD, r->handle()),
             "MPI_Iallreduce");
@@ -112,6 +133,7 @@ std::unique_ptr<Request> Mpi::all_reduce_async(float* data, size_t n, ReduceOp o
 
 void Mpi::broadcast(void* data, size_t bytes, int root) {
   AG_CHECK(root >= 0 && root < size_, "broadcast: root ", root, " outside ", size_, " ranks");
+  auto watched = watch("MPI_Bcast");
   auto* p = static_cast<char*>(data);
   while (bytes > 0) {  // MPI counts are int: send in pieces of at most 1 GiB
     size_t piece = std::min<size_t>(bytes, size_t{1} << 30);
@@ -121,7 +143,10 @@ void Mpi::broadcast(void* data, size_t bytes, int root) {
   }
 }
 
-void Mpi::barrier() { check_mpi(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+void Mpi::barrier() {
+  auto watched = watch("MPI_Barrier");
+  check_mpi(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+}
 
 void Mpi::abort(int code) {
   MPI_Abort(MPI_COMM_WORLD, code);

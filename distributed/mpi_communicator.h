@@ -1,10 +1,16 @@
 // The MPI backend for CPU buffers. Initializes MPI (MPI_THREAD_FUNNELED: only the thread
 // that made it calls MPI) with errors returned, not fatal: each failing call throws
-// ag::Error naming the call, its return code and MPI's text for it.
+// ag::Error naming the call, its return code and MPI's text for it. With a timeout, a
+// watchdog thread ends the process when a blocking call outlives it (mpirun then ends the
+// other ranks).
 #pragma once
 #include <mpi.h>
 
+#include <memory>
+#include <optional>
+
 #include "communicator.h"
+#include "watchdog.h"
 
 namespace dist {
 
@@ -28,8 +34,13 @@ class Mpi final : public Communicator {
   void broadcast(void* data, size_t bytes, int root) override;
   void barrier() override;
   [[noreturn]] void abort(int code) override;
+  void set_timeout(double seconds) override;
 
  private:
+  // Watches `what` until the returned object dies (nothing without a timeout).
+  std::optional<CollectiveWatchdog::Watch> watch(const char* what);
+
+  std::unique_ptr<CollectiveWatchdog> watchdog_;  // with a timeout only
   bool initialized_here_ = false;
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
 };

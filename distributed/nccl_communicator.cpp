@@ -1,9 +1,12 @@
 #include "nccl_communicator.h"
 
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include "autograd/cuda.h"
 #include "autograd/error.h"
+#include "watchdog.h"
 
 namespace dist {
 
@@ -21,7 +24,7 @@ namespace {
 
 class NcclRequest final : public Request {
  public:
-  explicit NcclRequest(cudaStream_t stream) {
+  NcclRequest(Nccl& owner, cudaStream_t stream) : owner_(owner) {
     check_cuda(cudaEventCreateWithFlags(&event_, cudaEventDisableTiming), "cudaEventCreateWithFlags");
     check_cuda(cudaEventRecord(event_, stream), "cudaEventRecord");
   }
@@ -32,9 +35,12 @@ class NcclRequest final : public Request {
     check_cuda(rc, "cudaEventQuery");
     return true;
   }
-  void wait() override { check_cuda(cudaEventSynchronize(event_), "cudaEventSynchronize"); }
+  void wait() override {
+    owner_.wait_for([this] { return cudaEventQuery(event_); }, "ncclAllReduce (bucket)");
+  }
 
  private:
+  Nccl& owner_;
   cudaEvent_t event_ = nullptr;
 };
 
@@ -73,31 +79,57 @@ void Nccl::launch(void* data, size_t n, ncclDataType_t type, ReduceOp op) {
   check_nccl(ncclAllReduce(data, data, n, type, red, comm_, stream_), "ncclAllReduce");
 }
 
+void Nccl::set_timeout(double seconds) {
+  AG_CHECK(seconds >= 0, "collective timeout ", seconds, " s is negative");
+  timeout_s_ = seconds;
+}
+
+void Nccl::wait_for(const std::function<cudaError_t()>& query, const char* what) {
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    const cudaError_t rc = query();
+    if (rc == cudaSuccess) return;
+    if (rc != cudaErrorNotReady) check_cuda(rc, what);
+    ncclResult_t async = ncclSuccess;
+    if (comm_) check_nccl(ncclCommGetAsyncError(comm_, &async), "ncclCommGetAsyncError");
+    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (async != ncclSuccess || (timeout_s_ > 0 && waited > timeout_s_)) {
+      ncclCommAbort(comm_);
+      comm_ = nullptr;
+      if (async != ncclSuccess)
+        ag::detail::fail("rank ", rank(), ": ", what, " at step ", step(), ": NCCL error ",
+                         static_cast<int>(async), " (", ncclGetErrorString(async), ")");
+      ag::detail::fail(timeout_message(rank(), what, step(), timeout_s_));
+    }
+    std::this_thread::yield();
+  }
+}
+
 void Nccl::all_reduce(float* data, size_t n, ReduceOp op) {
   launch(data, n, ncclFloat32, op);
-  check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
+  wait_for([this] { return cudaStreamQuery(stream_); }, "ncclAllReduce");
 }
 
 void Nccl::all_reduce(double* data, size_t n, ReduceOp op) {
   launch(data, n, ncclFloat64, op);
-  check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
+  wait_for([this] { return cudaStreamQuery(stream_); }, "ncclAllReduce");
 }
 
 std::unique_ptr<Request> Nccl::all_reduce_async(float* data, size_t n, ReduceOp op) {
   launch(data, n, ncclFloat32, op);
-  return std::make_unique<NcclRequest>(stream_);
+  return std::make_unique<NcclRequest>(*this, stream_);
 }
 
 void Nccl::broadcast(void* data, size_t bytes, int root) {
   after_compute();
   check_nccl(ncclBroadcast(data, data, bytes, ncclUint8, root, comm_, stream_), "ncclBroadcast");
-  check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
+  wait_for([this] { return cudaStreamQuery(stream_); }, "ncclBroadcast");
 }
 
 void Nccl::barrier() { boot_.barrier(); }
 
 void Nccl::abort(int code) {
-  ncclCommAbort(comm_);
+  if (comm_) ncclCommAbort(comm_);
   comm_ = nullptr;
   boot_.abort(code);
   std::_Exit(code);  // not reached: abort() does not return

@@ -3,10 +3,15 @@
 // communicator; all-reduces run on a stream of their own so they overlap the compute
 // stream, each first waiting (by an event) for the work already queued on autograd's
 // stream, which wrote its buffer; a request completes when its CUDA event has. Pointers
-// passed in are device memory. Untested here: the build machines have no GPU.
+// passed in are device memory. Waits poll: NCCL's asynchronous error (a dead peer, a network
+// failure) and the collective timeout each abort the communicator (ncclCommAbort, which
+// unblocks its kernels) and throw, naming the rank, the call and the step. Untested here: the
+// build machines have no GPU.
 #pragma once
 #include <cuda_runtime.h>
 #include <nccl.h>
+
+#include <functional>
 
 #include "communicator.h"
 
@@ -35,6 +40,10 @@ class Nccl final : public Communicator {
   void broadcast(void* data, size_t bytes, int root) override;
   void barrier() override;
   [[noreturn]] void abort(int code) override;
+  void set_timeout(double seconds) override;
+
+  // Until query() (cudaStreamQuery, cudaEventQuery) stops answering cudaErrorNotReady; see above.
+  void wait_for(const std::function<cudaError_t()>& query, const char* what);
 
  private:
   void after_compute();
@@ -43,6 +52,7 @@ class Nccl final : public Communicator {
   ncclComm_t comm_ = nullptr;
   cudaStream_t stream_ = nullptr;
   cudaEvent_t ready_ = nullptr;  // recorded on autograd's stream before each collective
+  double timeout_s_ = 0;         // 0: none
 };
 
 }  // namespace dist

@@ -81,6 +81,8 @@ struct TrainConfig {
   float bucket_mb = 25;             // gradient all-reduce bucket size under mpirun (MB)
   float checkpoint_every_minutes = 0;  // also a checkpoint when this long passed since the
                                        // last one (rank 0's clock; 0: off)
+  float collective_timeout_s = 1800;   // under mpirun: a collective waiting longer ends the job
+                                       // (a hung or dead rank; 0: wait forever)
 };
 
 struct Config {

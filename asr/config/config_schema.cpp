@@ -81,6 +81,7 @@ std::vector<ConfigField> config_fields(Config& c) {
       {"train.beam_size", &c.train.beam_size, {}},
       {"train.bucket_mb", &c.train.bucket_mb, {}},
       {"train.checkpoint_every_minutes", &c.train.checkpoint_every_minutes, {}},
+      {"train.collective_timeout_s", &c.train.collective_timeout_s, {}},
   };
 }
 

@@ -171,6 +171,7 @@ void check_train(const Checker& k, const Config& c) {
   k.at_least("train.left_chunks", -1);
   k.positive("train.bucket_mb");
   k.non_negative("train.checkpoint_every_minutes");
+  k.non_negative("train.collective_timeout_s");
   k.require(t.max_epochs > 0 || t.max_steps > 0, "train.max_epochs",
             "and 'train.max_steps' are both 0: training would never stop");
   k.require(t.average_best <= t.keep_checkpoints, "train.average_best", "(", t.average_best,

@@ -1,11 +1,14 @@
 #include "asr/train/trainer.h"
 
 #include <omp.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -32,6 +35,16 @@ namespace asr {
 namespace fs = std::filesystem;
 
 namespace {
+// The output folder, made if missing, and writable by this process: refused before any training
+// rather than at the first checkpoint.
+void make_output_folder(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  AG_CHECK(!ec, "cannot create the output folder ", dir, ": ", ec.message());
+  AG_CHECK(::access(dir.c_str(), W_OK) == 0, "cannot write in the output folder ", dir, ": ",
+           std::strerror(errno));
+}
+
 
 volatile std::sig_atomic_t g_signal = 0;
 void on_signal(int sig) { g_signal = sig; }
@@ -159,6 +172,7 @@ Trainer::Trainer(const TrainOptions& o)
     device_ = select_device(cfg_.train.device, "train.device", comm_.local_rank(),
                             comm_.local_size());
   keeper_ = CheckpointKeeper(cfg_.train.keep_checkpoints, std::max<int64_t>(cfg_.train.average_best, 1));
+  comm_.set_timeout(cfg_.train.collective_timeout_s);
   max_steps_ = o.max_steps >= 0 ? o.max_steps : cfg_.train.max_steps;
   if (int threads = dist::threads_per_rank(static_cast<int>(cfg_.train.threads), comm_); threads > 0)
     omp_set_num_threads(threads);
@@ -168,7 +182,7 @@ Trainer::Trainer(const TrainOptions& o)
   cmvn_ = std::move(assets.cmvn);
   model_ = std::make_unique<CtcModel>(cfg_.model, tokenizer_->vocab_size());
   if (o.dry_run) return;
-  if (lead()) fs::create_directories(dir_);
+  if (lead()) make_output_folder(dir_);
   model_->to(device_);  // in place: the optimizer's handles see the moved parameters
   upload_ = std::make_unique<FeatureUploader>(device_);
   optimizer_ = make_optimizer(cfg_.optim, model_->named_parameters());
@@ -188,7 +202,10 @@ Trainer::Trainer(const TrainOptions& o)
 void Trainer::setup_data_parallel() {
   const std::string& how = cfg_.train.all_reduce;
   const bool nccl = how == "nccl" || (how == "auto" && device_ == ag::Device::cuda);
-  if (nccl) nccl_ = dist::make_nccl(comm_);
+  if (nccl) {
+    nccl_ = dist::make_nccl(comm_);
+    nccl_->set_timeout(cfg_.train.collective_timeout_s);
+  }
   dist::Communicator& grads = nccl ? *nccl_ : comm_;
   data_parallel_ =
       std::make_unique<dist::DataParallel>(grads, optimizer_->params(), cfg_.train.bucket_mb);
@@ -497,6 +514,8 @@ int Trainer::run() {
       if (!all_ranks_have(batch.has_value())) break;
       ++st_.batch_in_epoch;
       int64_t before = st_.step;
+      for (dist::Communicator* c : {&comm_, nccl_.get()})
+        if (c) c->at_step(st_.step + 1);  // named by a collective timeout
       go = train_batch(*batch);
       if (st_.step != before) {
         if (st_.step % cfg_.train.log_every == 0) log_progress();

@@ -1,5 +1,7 @@
 // CPU optimizer updates: one fused pass over each parameter.
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "../kernels/optim.h"
 #include "parallel.h"
@@ -36,10 +38,22 @@ void sgd_step(float* p, const float* g, float* buf, int64_t n, const kernels::Sg
   });
 }
 
+// Blocks of kGrain elements summed in parallel, then added in block order: the same bits for
+// any thread count and any thread timing (an OpenMP reduction adds the threads' partial sums in
+// the order they finish).
 double sum_squares(const float* x, int64_t n) {
+  const int64_t blocks = (n + kGrain - 1) / kGrain;
+  std::vector<double> partial(blocks, 0.0);
+  parallel_for(blocks, 1, [&](int64_t b, int64_t e) {
+    for (int64_t k = b; k < e; ++k) {
+      double s = 0;
+      for (int64_t i = k * kGrain, end = std::min(n, (k + 1) * kGrain); i < end; ++i)
+        s += static_cast<double>(x[i]) * x[i];
+      partial[k] = s;
+    }
+  });
   double total = 0;
-#pragma omp parallel for reduction(+ : total) if (n > kGrain)
-  for (int64_t i = 0; i < n; ++i) total += static_cast<double>(x[i]) * x[i];
+  for (double s : partial) total += s;
   return total;
 }
 

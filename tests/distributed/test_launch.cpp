@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "asr/model/checkpoint.h"
@@ -171,6 +172,36 @@ BOOST_AUTO_TEST_CASE(a_failing_rank_ends_the_job_with_its_message) {
   BOOST_TEST(r.code != 124, "mpirun hung until the timeout");
   BOOST_TEST(r.seconds < 30);
   BOOST_TEST(r.output.find("rank 1: throw_on_rank: deliberate failure") != std::string::npos, r.output);
+}
+
+// train.collective_timeout_s: one rank of a training job stops inside a step (SIGSTOP, as a
+// hung process or a dead peer looks to the others); the other rank's collective times out and
+// the whole job ends within the timeout plus 10 s, naming the rank, the call and the step.
+BOOST_AUTO_TEST_CASE(a_hung_rank_ends_the_job_after_the_collective_timeout) {
+  fs::path root = tiny_experiment("dist_hang", 100000);
+  const std::string log = (root / "job.log").string(), config = (root / "config.yaml").string();
+  std::string script = "(" + kMpirun + kBin + "/asr-train --config " + config +
+                       " --set train.collective_timeout_s=3 --output-dir " + (root / "exp").string() +
+                       " > " + log + " 2>&1; echo $? > " + (root / "code").string() + ") & sleep 0.2; " +
+                       "for i in $(seq 300); do grep -q 'step 1/' " + log + " 2>/dev/null && break; sleep 0.1; done; " +
+                       "rank=$(pgrep -n -f 'asr-train --config " + config + "'); " +
+                       "kill -STOP $rank; start=$(date +%s%N); wait; " +
+                       "echo $(( ($(date +%s%N) - start) / 1000000 )) > " + (root / "milliseconds").string();
+  std::ofstream(root / "driver.sh") << script << "\n";
+  Run r = run("bash " + (root / "driver.sh").string(), root / "driver.log");
+  std::ostringstream job, code;
+  job << std::ifstream(log).rdbuf();
+  code << std::ifstream(root / "code").rdbuf();
+  long ms = -1;
+  std::ifstream(root / "milliseconds") >> ms;
+  BOOST_TEST(code.str() != "0\n", job.str());
+  BOOST_TEST(code.str() != "124\n", "the job hung until timeout(1) ended it:\n" << job.str());
+  BOOST_TEST_MESSAGE("the job ended " << ms << " ms after the rank stopped");
+  BOOST_TEST((ms > 0 && ms <= 3000 + 10000), ms << " ms:\n" << job.str());
+  const std::regex said("rank [01]: (MPI_Allreduce|MPI_Wait \\(all-reduce\\)|MPI_Bcast|MPI_Barrier) at step [0-9]+ "
+                        "waited more than 3 s for the other ranks");
+  BOOST_TEST(std::regex_search(job.str(), said), job.str());
+  BOOST_TEST(r.seconds < 60);
 }
 
 BOOST_AUTO_TEST_CASE(a_two_rank_checkpoint_resumes_on_one_rank) {

@@ -1,5 +1,10 @@
 // Optimizers against hand-computed PyTorch updates, clipping, schedules, state round trip.
+#include <omp.h>
+
 #include <boost/test/unit_test.hpp>
+
+#include "autograd/kernels/optim.h"
+#include "autograd/random.h"
 
 #include "common/gradcheck.h"
 #include "nn/optim.h"
@@ -79,6 +84,24 @@ BOOST_AUTO_TEST_CASE(clip_by_global_norm) {
   check_values(b.grad(), {0.8f}, 1e-5f);
   a.set_grad(from_vector({INFINITY, 0, 0}, {3}));
   BOOST_CHECK(!std::isfinite(nn::clip_grad_norm(ps, 1.0f)));
+}
+
+// The squared norm behind clipping: the same bits for every thread count (training is
+// bit-reproducible only if the clip factor is; issue #18).
+BOOST_AUTO_TEST_CASE(sum_squares_is_the_same_for_every_thread_count) {
+  Generator gen(3);
+  Tensor g = normal({1 << 20}, 0.0f, 1.0f, gen);
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const double serial = ag::kernels::sum_squares[g.device()](g.data(), g.numel());
+  BOOST_CHECK_CLOSE(serial, static_cast<double>(g.numel()), 1.0);  // E[x^2] = 1
+  for (int threads : {2, 3, 4, 7}) {
+    omp_set_num_threads(threads);
+    const double parallel = ag::kernels::sum_squares[g.device()](g.data(), g.numel());
+    BOOST_CHECK_MESSAGE(parallel == serial, threads << " threads: " << std::hexfloat << parallel
+                                                    << " against 1 thread: " << serial);
+  }
+  omp_set_num_threads(saved);
 }
 
 BOOST_AUTO_TEST_CASE(schedules) {

@@ -221,7 +221,7 @@ BOOST_AUTO_TEST_CASE(to_yaml_round_trips_every_key) {
             {false, 1, 13, 3, 0.1f, 0}, false, "keep"};
   c.optim = {"sgd", 3.7e-4f, {0.85f, 0.97f}, 1e-9f, 0.01f, 0.5f, true, 1.5f};
   c.schedule = {"cosine", 123, 4567, 1.25e-5f};
-  c.train = {9, 100000, 2, 500, 10, 5, 3, "frame", "cuda", "nccl", 2, true, true, 8, 4, 1, 12.5f, 30};
+  c.train = {9, 100000, 2, 500, 10, 5, 3, "frame", "cuda", "nccl", 2, true, true, 8, 4, 1, 12.5f, 30, 45};
   asr::sync_attention(c.model);
 
   // Every key differs from its default, so a key the writer or reader drops shows up.
@@ -353,6 +353,8 @@ BOOST_AUTO_TEST_CASE(inconsistent_values_name_file_key_and_line) {
                   {"'train.all_reduce' nccl needs train.device: cuda", "(line 2)"});
   expect_bad_file("minutes.yaml", "train:\n  checkpoint_every_minutes: -5\n",
                   {"'train.checkpoint_every_minutes' must be a finite number >= 0, got -5 (line 2)"});
+  expect_bad_file("timeout.yaml", "train:\n  collective_timeout_s: -1\n",
+                  {"'train.collective_timeout_s' must be a finite number >= 0, got -1 (line 2)"});
   expect_bad_file("seed.yaml", "seed: -1\n", {"'seed' must be at least 0, got -1 (line 1)"});
 }
 

@@ -5,8 +5,6 @@
 // naming what it lacks.
 #include <boost/test/unit_test.hpp>
 
-#include <sys/wait.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,30 +14,14 @@
 #include "asr/data/model_assets.h"
 #include "asr/train/train_testing.h"
 #include "common/an4.h"
+#include "common/run_tool.h"
 
 namespace fs = std::filesystem;
+using testing::Run;
+using testing::run_in;
+using testing::tool;
 
 namespace {
-
-struct Run {
-  int rc;
-  std::string out;  // stdout and stderr
-};
-
-// Runs `command` in `cwd` (a shell), output captured.
-Run run_in(const fs::path& cwd, const std::string& command) {
-  fs::path log = cwd / "command.log";
-  std::string cmd = "cd '" + cwd.string() + "' && " + command + " > '" + log.string() + "' 2>&1";
-  int status = std::system(cmd.c_str());
-  BOOST_REQUIRE_MESSAGE(WIFEXITED(status), "did not exit: " << cmd);
-  std::ifstream in(log);
-  Run r{WEXITSTATUS(status),
-        std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
-  BOOST_TEST_MESSAGE(command << " -> " << r.rc << "\n" << r.out);
-  return r;
-}
-
-std::string tool(const std::string& name) { return std::string(LATENTASR_BINARY_DIR) + "/bin/" + name; }
 
 nlohmann::json eval_json(const fs::path& dir) {
   std::ifstream in(dir / "eval.json");
