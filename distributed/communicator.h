@@ -51,11 +51,27 @@ class Communicator {
   virtual void set_timeout(double seconds) {}
   void at_step(int64_t step) { step_.store(step, std::memory_order_relaxed); }
 
+  // While alive, this rank's collectives wait without the timeout: around a collective that
+  // waits for work only one rank does (rank 0 writing a checkpoint or averaging), which may
+  // take longer than any exchange between ranks. Scopes nest.
+  class Untimed {
+   public:
+    explicit Untimed(Communicator& c) : c_(c) { ++c_.untimed_; }
+    ~Untimed() { --c_.untimed_; }
+    Untimed(const Untimed&) = delete;
+    Untimed& operator=(const Untimed&) = delete;
+
+   private:
+    Communicator& c_;
+  };
+
  protected:
   int64_t step() const { return step_.load(std::memory_order_relaxed); }
+  bool untimed() const { return untimed_.load() > 0; }
 
  private:
   std::atomic<int64_t> step_{0};
+  std::atomic<int> untimed_{0};
 };
 
 // True when this process was started by mpirun/mpiexec (Open MPI or PMIx environment).

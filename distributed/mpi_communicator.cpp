@@ -33,8 +33,9 @@ void scale(T* data, size_t n, T factor) {
 class MpiRequest final : public Request {
  public:
   // `watchdog` (null: none) watches the wait.
-  MpiRequest(float* data, size_t n, float factor, CollectiveWatchdog* watchdog, int64_t step)
-      : data_(data), n_(n), factor_(factor), watchdog_(watchdog), step_(step) {}
+  MpiRequest(float* data, size_t n, float factor, std::shared_ptr<CollectiveWatchdog> watchdog,
+             int64_t step)
+      : data_(data), n_(n), factor_(factor), watchdog_(std::move(watchdog)), step_(step) {}
   MPI_Request* handle() { return &request_; }
   bool test() override {
     if (done_) return true;
@@ -62,7 +63,7 @@ class MpiRequest final : public Request {
   float* data_;
   size_t n_;
   float factor_;
-  CollectiveWatchdog* watchdog_;
+  std::shared_ptr<CollectiveWatchdog> watchdog_;
   int64_t step_;
   bool done_ = false;
 };
@@ -98,11 +99,11 @@ Mpi::~Mpi() {
 void Mpi::set_timeout(double seconds) {
   AG_CHECK(seconds >= 0, "collective timeout ", seconds, " s is negative");
   watchdog_.reset();
-  if (seconds > 0) watchdog_ = std::make_unique<CollectiveWatchdog>(rank_, seconds);
+  if (seconds > 0) watchdog_ = std::make_shared<CollectiveWatchdog>(rank_, seconds);
 }
 
 std::optional<CollectiveWatchdog::Watch> Mpi::watch(const char* what) {
-  if (!watchdog_) return std::nullopt;
+  if (!watchdog_ || untimed()) return std::nullopt;
   return std::optional<CollectiveWatchdog::Watch>(std::in_place, *watchdog_, what, step());
 }
 
@@ -124,7 +125,7 @@ void Mpi::all_reduce(double* data, size_t n, ReduceOp op) {
 
 std::unique_ptr<Request> Mpi::all_reduce_async(float* data, size_t n, ReduceOp op) {
   float factor = op == ReduceOp::average ? 1.0f / static_cast<float>(size_) : 1.0f;
-  auto r = std::make_unique<MpiRequest>(data, n, factor, watchdog_.get(), step());
+  auto r = std::make_unique<MpiRequest>(data, n, factor, untimed() ? nullptr : watchdog_, step());
   check_mpi(MPI_Iallreduce(MPI_IN_PLACE, data, mpi_count(n, "MPI_Iallreduce"), MPI_FLOAT, mpi_op(op),
                            MPI_COMM_WORLD, r->handle()),
             "MPI_Iallreduce");

@@ -40,7 +40,7 @@ class Mpi final : public Communicator {
   // Watches `what` until the returned object dies (nothing without a timeout).
   std::optional<CollectiveWatchdog::Watch> watch(const char* what);
 
-  std::unique_ptr<CollectiveWatchdog> watchdog_;  // with a timeout only
+  std::shared_ptr<CollectiveWatchdog> watchdog_;  // with a timeout only (shared with requests)
   bool initialized_here_ = false;
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
 };

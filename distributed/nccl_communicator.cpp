@@ -75,6 +75,7 @@ void Nccl::after_compute() {
 
 void Nccl::launch(void* data, size_t n, ncclDataType_t type, ReduceOp op) {
   ncclRedOp_t red = op == ReduceOp::average ? ncclAvg : op == ReduceOp::max ? ncclMax : ncclSum;
+  AG_CHECK(comm_, "NCCL: the communicator was aborted after an earlier error");
   after_compute();
   check_nccl(ncclAllReduce(data, data, n, type, red, comm_, stream_), "ncclAllReduce");
 }
@@ -93,7 +94,7 @@ void Nccl::wait_for(const std::function<cudaError_t()>& query, const char* what)
     ncclResult_t async = ncclSuccess;
     if (comm_) check_nccl(ncclCommGetAsyncError(comm_, &async), "ncclCommGetAsyncError");
     const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (async != ncclSuccess || (timeout_s_ > 0 && waited > timeout_s_)) {
+    if (async != ncclSuccess || (timeout_s_ > 0 && !untimed() && waited > timeout_s_)) {
       ncclCommAbort(comm_);
       comm_ = nullptr;
       if (async != ncclSuccess)
@@ -101,7 +102,12 @@ void Nccl::wait_for(const std::function<cudaError_t()>& query, const char* what)
                          static_cast<int>(async), " (", ncclGetErrorString(async), ")");
       ag::detail::fail(timeout_message(rank(), what, step(), timeout_s_));
     }
-    std::this_thread::yield();
+    // Spin briefly (a collective usually ends within microseconds of its kernels), then back
+    // off so that waiting does not take a core from the compute threads.
+    if (waited < 1e-3)
+      std::this_thread::yield();
+    else
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
 }
 
@@ -121,6 +127,7 @@ std::unique_ptr<Request> Nccl::all_reduce_async(float* data, size_t n, ReduceOp 
 }
 
 void Nccl::broadcast(void* data, size_t bytes, int root) {
+  AG_CHECK(comm_, "NCCL: the communicator was aborted after an earlier error");
   after_compute();
   check_nccl(ncclBroadcast(data, data, bytes, ncclUint8, root, comm_, stream_), "ncclBroadcast");
   wait_for([this] { return cudaStreamQuery(stream_); }, "ncclBroadcast");

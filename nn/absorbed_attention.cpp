@@ -10,7 +10,7 @@ AbsorbedWeights AttentionBase::absorbed_weights(const Linear& uk, const Linear& 
   const int64_t H = config_.num_heads, d = config_.d_model, L = uk.weight.size(1);
   Tensor w_uv = ag::reshape(uv.weight, {H, d_k_, L});  // [H, d_k, L] per-head blocks
   AbsorbedWeights a;
-  a.folded = (H - 1) * L <= d;
+  a.folded = AbsorbedWeights::folds(H, L, d);
   a.uk = ag::reshape(uk.weight, {H, d_k_, L});
   a.out_bias = out.bias;
   if (!a.folded) {

@@ -23,6 +23,7 @@ namespace nn {
 // counted as weights, apart from the caches' bytes: each layer's attention stream weights
 // (the projected relative-position table, mla's absorbed weights).
 struct EncoderStreamWeights {
+  const void* encoder = nullptr;  // the Encoder that derived them (checked by forward_chunk)
   int64_t positions = 0;  // relative: the positions P the tables cover (grown by doubling
                           // as streams need them)
   std::vector<AttentionStreamWeights> layers;

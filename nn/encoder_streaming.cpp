@@ -56,6 +56,7 @@ std::shared_ptr<EncoderStreamWeights> Encoder::stream_weights() {
   if (w) return w;
   ag::NoGradGuard no_grad;
   w = std::make_shared<EncoderStreamWeights>();
+  w->encoder = this;
   for (const auto& block : *layers) w->layers.push_back(block->attention().stream_weights());
   stream_weights_ = w;
   return w;
@@ -109,6 +110,8 @@ Tensor Encoder::forward_chunk(const Tensor& window, EncoderCache& cache) {
            cache.layers.size(), " layers, encoder has ", layers->size(), " (use make_cache)");
   AG_CHECK(cache.shared,
            "Encoder::forward_chunk: the cache has no shared weights (use make_cache)");
+  AG_CHECK(cache.shared->encoder == this,
+           "Encoder::forward_chunk: the cache was made by another encoder (use this one's make_cache)");
   // Relative positions: the shared tables must cover positions history+T-1 .. -(T-1).
   const int64_t need = cache.history() + T;
   if (rel_pos_enc && cache.shared->positions < need) cover_positions(*cache.shared, 2 * need);

@@ -84,6 +84,11 @@ Tensor MultiHeadLatentAttention::forward_chunk(const Tensor& x, AttentionCache& 
 AttentionStreamWeights MultiHeadLatentAttention::stream_weights() const {
   AttentionStreamWeights w;
   w.absorbed = absorbed_weights(*linear_uk, *linear_uv, *linear_out);
+  // A snapshot in storage of its own: views of the parameters would follow a later change of
+  // the weights while the folded products would not.
+  for (Tensor* t : {&w.absorbed.uk, &w.absorbed.out, &w.absorbed.bias_rows, &w.absorbed.uv_t,
+                    &w.absorbed.out_bias})
+    if (t->defined()) *t = ag::clone_data(*t);
   return w;
 }
 
@@ -110,7 +115,7 @@ ChunkCost MultiHeadLatentAttention::form_cost(ChunkForm form, int64_t T, int64_t
   c.gemm(1, H * T, N, L);     // scores against the latents
   if (config_.relative) c.gemm(H, T, S + 2 * T - 1, d_k_);
   c.gemm(1, H * T, L, N);     // weighted latents
-  if ((H - 1) * L <= d) {     // folded output (absorbed_weights)
+  if (AbsorbedWeights::folds(H, L, d)) {  // folded output (absorbed_weights)
     c.linear(T, H * L, d);
     c.linear(T, H, d);        // value bias rows
   } else {

@@ -12,6 +12,9 @@ using ag::Tensor;
 // [d, L] (cost H*L*d per frame) or through W_uv_h, then W_o (L*d + d*d per frame): folded
 // when that is cheaper, i.e. (H-1)*L <= d.
 struct AbsorbedWeights {
+  // Whether H heads with latent L fold into the output projection at d_model d.
+  static bool folds(int64_t H, int64_t L, int64_t d) { return (H - 1) * L <= d; }
+
   bool folded = false;
   Tensor uk;         // [H, d_k, L]   W_uk per head
   Tensor out;        // folded: [d, H*L], block h = W_o_h W_uv_h; else linear_out's [d, d]
@@ -30,8 +33,7 @@ struct AttentionStreamWeights {
 
   // Positions P the table covers (0 without one).
   int64_t positions() const { return pos.defined() ? (pos.size(1) + 1) / 2 : 0; }
-  // Bytes of the tensors derived here (those that only share a parameter's storage, such as
-  // the unfolded output projection, count too).
+  // Bytes of the tensors derived here (each in storage of its own).
   int64_t bytes() const;
 };
 

@@ -118,6 +118,8 @@ class Trainer {
   bool train_batch(const Batch& batch);  // false when a signal or the step limit stops us
   void optimizer_step();
   void validate_and_save();
+  void save_validated(const EvalReport& r);  // rank 0: log, metrics, checkpoint, curves
+  void wait_for_lead();                      // every rank: until rank 0's own work is done
   void save_now();  // a checkpoint without validation (on a signal, or on time)
   // train.checkpoint_every_minutes passed since the last checkpoint, by rank 0's clock
   // (collective: every rank gets rank 0's answer, so all save at the same step).
@@ -423,7 +425,11 @@ void Trainer::validate_and_save() {
   st_.dev_loss = r.loss;
   st_.dev_wer = r.words.rate();
   validated_at_step_ = true;
-  if (!lead()) return;
+  if (lead()) save_validated(r);
+  wait_for_lead();
+}
+
+void Trainer::save_validated(const EvalReport& r) {
   std::cerr << "validation at step " << st_.step << ": loss " << std::fixed << std::setprecision(2)
             << r.loss << " WER " << std::setprecision(2) << 100 * r.words.rate() << "% CER "
             << 100 * r.chars.rate() << "%" << std::defaultfloat << "\n";
@@ -438,12 +444,22 @@ void Trainer::validate_and_save() {
 }
 
 void Trainer::save_now() {
-  if (!lead()) return;
-  std::string path = save_checkpoint(dir_, *model_, optimizer_.get(), to_yaml(cfg_), saved_state(),
-                                     embed_assets(*tokenizer_, cmvn_));
-  saved_time_ = Clock::now();
-  keeper_.add({st_.step, path, -1, 0});
-  keeper_.save(dir_);
+  if (lead()) {
+    std::string path = save_checkpoint(dir_, *model_, optimizer_.get(), to_yaml(cfg_),
+                                       saved_state(), embed_assets(*tokenizer_, cmvn_));
+    saved_time_ = Clock::now();
+    keeper_.add({st_.step, path, -1, 0});
+    keeper_.save(dir_);
+  }
+  wait_for_lead();
+}
+
+// The other ranks wait here, not in the next step's all-reduce, while rank 0 writes: that
+// wait is as long as the writing takes, so it is exempt from train.collective_timeout_s.
+void Trainer::wait_for_lead() {
+  if (comm_.world_size() == 1) return;
+  dist::Communicator::Untimed untimed(comm_);
+  comm_.barrier();
 }
 
 bool Trainer::checkpoint_due() {
@@ -531,7 +547,7 @@ int Trainer::run() {
     if (cfg_.train.validate_every == 0) validate_and_save();
   }
   if (agreed_signal()) {
-    save_now();
+    save_now();  // all ranks wait there for rank 0's save: none leaves (ending the job) before
   } else {
     validate_and_save();  // the final checkpoint (no-op when this step was just saved)
   }
@@ -541,11 +557,10 @@ int Trainer::run() {
     if (lead())
       std::cerr << "interrupted by signal " << stop_signal_ << ": checkpoint saved at step "
                 << st_.step << "; continue with --resume\n";
-    comm_.barrier();  // no rank leaves (which would end the job) before rank 0 has saved
     return 128 + stop_signal_;
   }
   finish();
-  comm_.barrier();
+  wait_for_lead();
   return 0;
 }
 

@@ -185,7 +185,8 @@ BOOST_AUTO_TEST_CASE(a_hung_rank_ends_the_job_after_the_collective_timeout) {
                        " > " + log + " 2>&1; echo $? > " + (root / "code").string() + ") & sleep 0.2; " +
                        "for i in $(seq 300); do grep -q 'step 1/' " + log + " 2>/dev/null && break; sleep 0.1; done; " +
                        "rank=$(pgrep -n -f 'asr-train --config " + config + "'); " +
-                       "kill -STOP $rank; start=$(date +%s%N); wait; " +
+                       "kill -STOP $rank && echo $rank > " + (root / "stopped").string() + "; " +
+                       "start=$(date +%s%N); wait; " +
                        "echo $(( ($(date +%s%N) - start) / 1000000 )) > " + (root / "milliseconds").string();
   std::ofstream(root / "driver.sh") << script << "\n";
   Run r = run("bash " + (root / "driver.sh").string(), root / "driver.log");
@@ -194,6 +195,8 @@ BOOST_AUTO_TEST_CASE(a_hung_rank_ends_the_job_after_the_collective_timeout) {
   code << std::ifstream(root / "code").rdbuf();
   long ms = -1;
   std::ifstream(root / "milliseconds") >> ms;
+  BOOST_REQUIRE_MESSAGE(fs::exists(root / "stopped"), "no rank was running to stop:\n" << job.str());
+  BOOST_TEST(job.str().find("step 1/") != std::string::npos, job.str());  // stopped inside training
   BOOST_TEST(code.str() != "0\n", job.str());
   BOOST_TEST(code.str() != "124\n", "the job hung until timeout(1) ended it:\n" << job.str());
   BOOST_TEST_MESSAGE("the job ended " << ms << " ms after the rank stopped");

@@ -94,4 +94,12 @@ BOOST_AUTO_TEST_CASE(int8_refusals) {
   check_error([&] { c.append(zeros({2, 3}, DType::u8)); }, "must be float32");
   c.append(zeros({2, 3}));
   check_error([&] { c.set_int8(Scales::per_channel); }, "after frames were appended");
+  // No int8 code stands for NaN or an infinity: refused, in either grouping.
+  for (Scales grouping : {Scales::per_token, Scales::per_channel})
+    for (float bad : {NAN, INFINITY}) {
+      nn::CacheFrames q;
+      q.set_int8(grouping);
+      check_error([&] { q.append(from_vector({1, bad, 3, 4, 5, 6}, {1, 2, 3})); },
+                  "int8 cache: cannot quantize the non-finite value");
+    }
 }

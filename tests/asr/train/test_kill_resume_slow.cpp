@@ -16,6 +16,7 @@
 #include <iterator>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "asr/train/checkpoint_keeper.h"
 #include "asr/train/train_testing.h"
@@ -51,14 +52,17 @@ pid_t start_training(const fs::path& cwd, const std::vector<std::string>& args) 
   return pid;
 }
 
-bool has_temporary_file(const fs::path& dir) {
+// The temporary files of checkpoint writes in `dir`.
+std::vector<fs::path> temporary_files(const fs::path& dir) {
+  std::vector<fs::path> found;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    if (it->path().extension() == ".tmp") return true;
-  return false;
+    if (it->path().extension() == ".tmp") found.push_back(it->path());
+  return found;
 }
 
-bool exited(pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) == pid; }
+// Whether the child has ended; its wait status is then in *status.
+bool exited(pid_t pid, int* status) { return ::waitpid(pid, status, WNOHANG) == pid; }
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(ten_kills_and_resumes_end_where_an_uninterrupted_run_ends) {
@@ -85,17 +89,26 @@ BOOST_AUTO_TEST_CASE(ten_kills_and_resumes_end_where_an_uninterrupted_run_ends) 
   std::mt19937 rng(18);
   int in_write = 0;
   for (int kill = 0; kill < 10; ++kill) {
+    // What an earlier kill left half written is garbage (a later write of that file truncates
+    // it): removed, so that what this kill leaves is counted alone.
+    for (const fs::path& stale : temporary_files(out)) fs::remove(stale);
     const pid_t pid = start_training(root, with({"--output-dir", out.string(), "--resume", "auto"}));
     // Each life runs 2-10% of an uninterrupted run; the last five then wait for a write.
     std::uniform_real_distribution<double> share(0.02, 0.10);
     const auto deadline = Clock::now() + std::chrono::duration<double, std::milli>(share(rng) * run_ms);
-    while (Clock::now() < deadline && !exited(pid)) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    bool ended = false;
+    while (Clock::now() < deadline && !(ended = exited(pid, &status)))
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
     if (kill >= 5)
-      while (!has_temporary_file(out) && !exited(pid)) std::this_thread::sleep_for(std::chrono::microseconds(100));
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-    BOOST_REQUIRE_MESSAGE(WIFSIGNALED(status), "kill " << kill << ": training ended before it was killed");
-    in_write += has_temporary_file(out);
+      while (!ended && temporary_files(out).empty() && !(ended = exited(pid, &status)))
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+    if (!ended) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+    }
+    BOOST_REQUIRE_MESSAGE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+                          "life " << kill << " ended before it was killed:\n" << bytes_of(root / "train.log"));
+    in_write += !temporary_files(out).empty();
   }
   BOOST_TEST_MESSAGE(in_write << " of 10 kills left a checkpoint half written");
   BOOST_CHECK_GE(in_write, 1);
