@@ -151,7 +151,10 @@ std::vector<std::string> rank_flags(const ConvertOptions& o) {
   add("--latent-dim", o.latent_dim);
   if (!o.latent_dims.empty()) {
     std::string list;
-    for (int64_t r : o.latent_dims) list += (list.empty() ? "" : ",") + std::to_string(r);
+    for (int64_t r : o.latent_dims) {
+      if (!list.empty()) list += ',';
+      list += std::to_string(r);
+    }
     given.push_back("--latent-dims " + list);
   }
   add("--energy", o.energy);
@@ -221,7 +224,10 @@ void check_convert_options(const Config& source, const ConvertOptions& o) {
   AG_CHECK(!o.kv_heads, "--kv-heads is for --to gqa, not ", o.to);
   const std::vector<std::string> given = rank_flags(o);
   std::string list;
-  for (const auto& g : given) list += (list.empty() ? "" : ", ") + g;
+  for (const auto& g : given) {
+    if (!list.empty()) list += ", ";
+    list += g;
+  }
   AG_CHECK(given.size() <= 1, "--latent-dim, --latent-dims, --energy, --cache-budget and ",
            "--cache-fraction exclude each other: give one (got ", list, ")");
   AG_CHECK(given.size() == 1, "--to ", o.to, " needs --latent-dim R, --latent-dims R0,R1,..., ",

@@ -100,7 +100,8 @@ BOOST_AUTO_TEST_CASE(mismatches_and_bad_configs_are_refused) {
   BOOST_CHECK(has(testing::error_of([&] { asr::load_teacher(missing, 5, ag::Device::cpu); }),
                   "train.distill.teacher " + missing + ": file not found"));
 
-  const std::string yaml = asr::to_yaml(asr::Config{});
+  const asr::Config defaults;
+  const std::string yaml = asr::to_yaml(defaults);
   auto error = [&](const std::vector<std::string>& overrides) {
     return testing::error_of([&] { asr::parse_config(yaml, "c", overrides); });
   };
