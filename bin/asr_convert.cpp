@@ -1,5 +1,6 @@
-// asr-convert --input CKPT --output CKPT --to mla_simple|mla|gqa [--latent-dim R | --energy E]
-//   [--q-latent-dim Q] [--kv-heads G] [--calibration DATA] [--test-quality DATA] [--report R.json]
+// asr-convert --input CKPT --output CKPT --to mla_simple|mla|gqa
+//   [--latent-dim R | --latent-dims R0,R1,... | --energy E | --cache-budget BYTES |
+//    --cache-fraction F] [--q-latent-dim Q] [--kv-heads G] [--calibration DATA] [--test-quality DATA] [--report R.json]
 // docs/conversion.md.
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -14,8 +15,15 @@ int main(int argc, char** argv) {
   app.add_option("--output", o.output, "converted checkpoint to write")->required();
   app.add_option("--to", c.to, "target attention: mla_simple, mla or gqa")->required();
   app.add_option("--latent-dim", c.latent_dim, "mla*: latent size R of every layer (1..2 d_model)");
+  app.add_option("--latent-dims", c.latent_dims,
+                 "mla*: latent size of each layer, comma-separated (num_layers entries)")
+      ->delimiter(',');
   app.add_option("--energy", c.energy,
                  "mla*: per-layer R keeping this fraction E of sum s^2, (0, 1]");
+  app.add_option("--cache-budget", c.cache_budget,
+                 "mla*: per-layer R within this many fp32 cache bytes per frame (all layers)");
+  app.add_option("--cache-fraction", c.cache_fraction,
+                 "mla*: per-layer R within this fraction (0, 1] of the MHA cache bytes per frame");
   app.add_option("--q-latent-dim", c.q_latent_dim, "mla: low-rank query size Q (1..d_model)");
   app.add_option("--kv-heads", c.kv_heads, "gqa: key/value heads G (dividing num_heads)");
   app.add_option(

@@ -158,9 +158,10 @@ bool decode(const YAML::Node& n, std::string& v) {
 bool decode(const YAML::Node& n, FloatPair& v) {
   return n.IsSequence() && n.size() == 2 && decode(n[0], v[0]) && decode(n[1], v[1]);
 }
-bool decode(const YAML::Node& n, IntList& v) {
+template <class T>
+bool decode(const YAML::Node& n, std::vector<T>& v) {  // IntList, StringList
   if (!n.IsSequence()) return false;
-  v.assign(n.size(), 0);
+  v.assign(n.size(), T{});
   for (size_t i = 0; i < n.size(); ++i)
     if (!decode(n[i], v[i])) return false;
   return true;
@@ -172,6 +173,7 @@ const char* type_name(const bool*) { return "true or false"; }
 const char* type_name(const std::string*) { return "a string"; }
 const char* type_name(const FloatPair*) { return "a list of 2 numbers"; }
 const char* type_name(const IntList*) { return "a list of integers"; }
+const char* type_name(const StringList*) { return "a list of strings"; }
 
 // Stores an entry's value into the field, or throws naming the key and the expected type.
 void read_field(const ConfigField& field, const Entry& entry, const std::string& source) {
@@ -191,6 +193,15 @@ std::string format_float(float v) {
   return std::string(buf, end);
 }
 
+// A flow-style YAML list of the values (IntList, StringList).
+template <class T>
+YAML::Node list_node(const std::vector<T>& values) {
+  YAML::Node list(YAML::NodeType::Sequence);
+  for (const T& x : values) list.push_back(x);
+  list.SetStyle(YAML::EmitterStyle::Flow);
+  return list;
+}
+
 YAML::Node to_node(const ConfigField& field) {
   struct Visitor {
     YAML::Node operator()(const int64_t* v) const { return YAML::Node(*v); }
@@ -203,12 +214,8 @@ YAML::Node to_node(const ConfigField& field) {
       list.SetStyle(YAML::EmitterStyle::Flow);
       return list;
     }
-    YAML::Node operator()(const IntList* v) const {
-      YAML::Node list(YAML::NodeType::Sequence);
-      for (int64_t x : *v) list.push_back(x);
-      list.SetStyle(YAML::EmitterStyle::Flow);
-      return list;
-    }
+    YAML::Node operator()(const IntList* v) const { return list_node(*v); }
+    YAML::Node operator()(const StringList* v) const { return list_node(*v); }
   };
   return std::visit(Visitor{}, field.value);
 }

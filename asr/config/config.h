@@ -83,6 +83,15 @@ struct TrainConfig {
                                        // last one (rank 0's clock; 0: off)
   float collective_timeout_s = 1800;   // under mpirun: a collective waiting longer ends the job
                                        // (a hung or dead rank; 0: wait forever)
+  // Which parameters train (asr/train/freeze.h): those matching a trainable_param pattern (all
+  // when empty) and no freeze_param pattern (ESPnet's --freeze_param). A pattern matches a
+  // dotted name or a prefix of it ending at a dot; '*' matches any characters.
+  std::vector<std::string> freeze_param, trainable_param;
+  // Distillation (asr/train/distill.h): weight * T^2 * KL(teacher || student) of the CTC
+  // posteriors at temperature T, over the real frames, added to the CTC loss.
+  std::string distill_teacher;     // checkpoint (config in its metadata); "": no distillation
+  float distill_weight = 0;        // > 0 with a teacher
+  float distill_temperature = 1;   // T > 0
 };
 
 struct Config {

@@ -82,6 +82,11 @@ std::vector<ConfigField> config_fields(Config& c) {
       {"train.bucket_mb", &c.train.bucket_mb, {}},
       {"train.checkpoint_every_minutes", &c.train.checkpoint_every_minutes, {}},
       {"train.collective_timeout_s", &c.train.collective_timeout_s, {}},
+      {"train.freeze_param", &c.train.freeze_param, {}},
+      {"train.trainable_param", &c.train.trainable_param, {}},
+      {"train.distill.teacher", &c.train.distill_teacher, {}},
+      {"train.distill.weight", &c.train.distill_weight, {}},
+      {"train.distill.temperature", &c.train.distill_temperature, {}},
   };
 }
 

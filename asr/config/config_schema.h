@@ -14,10 +14,11 @@ namespace asr {
 
 using FloatPair = std::array<float, 2>;
 using IntList = std::vector<int64_t>;
+using StringList = std::vector<std::string>;
 
 struct ConfigField {
   std::string key;  // "model.attention_kwargs.latent_dim"
-  std::variant<int64_t*, float*, bool*, std::string*, FloatPair*, IntList*> value;
+  std::variant<int64_t*, float*, bool*, std::string*, FloatPair*, IntList*, StringList*> value;
   std::vector<std::string> choices;  // enum keys: the allowed values; empty: any string
 };
 

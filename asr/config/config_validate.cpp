@@ -184,6 +184,16 @@ void check_train(const Checker& k, const Config& c) {
             "needs train.dynamic_chunk: true");
   k.require(t.all_reduce != "nccl" || t.device == "cuda", "train.all_reduce",
             "nccl needs train.device: cuda (NCCL reduces GPU buffers)");
+  for (const std::string& p : t.freeze_param)
+    k.require(!p.empty(), "train.freeze_param", "holds an empty pattern");
+  for (const std::string& p : t.trainable_param)
+    k.require(!p.empty(), "train.trainable_param", "holds an empty pattern");
+  k.non_negative("train.distill.weight");
+  k.positive("train.distill.temperature");
+  k.require(t.distill_weight == 0 || !t.distill_teacher.empty(), "train.distill.weight", "(",
+            t.distill_weight, ") needs 'train.distill.teacher' (a checkpoint)");
+  k.require(t.distill_teacher.empty() || t.distill_weight > 0, "train.distill.teacher",
+            "is set but 'train.distill.weight' is 0: give a positive weight");
 }
 
 }  // namespace

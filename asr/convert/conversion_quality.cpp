@@ -49,6 +49,9 @@ void accumulate(const Tensor& a, const Tensor& b, const std::vector<int64_t>& le
 
 double ratio(double diff, double ref) { return ref > 0 ? std::sqrt(diff / ref) : 0; }
 
+// fp32 cache floats -> bytes, as Encoder::cache_bytes_formula counts them.
+int64_t bytes(int64_t floats) { return floats * static_cast<int64_t>(sizeof(float)); }
+
 }  // namespace
 
 Captured capture_attention_inputs(CtcModel& mha, const std::vector<Batch>& batches) {
@@ -106,6 +109,7 @@ QualityReport conversion_summary(const CtcModel& mha, const Conversion& conversi
     r.layers.push_back({static_cast<int64_t>(i), conversion.layers[i]});
   r.cache_floats_per_frame_before = mha.encoder->cache_floats_per_frame();
   r.cache_floats_per_frame_after = conversion.model->encoder->cache_floats_per_frame();
+  r.cache_budget_floats = conversion.budget_floats;
   return r;
 }
 
@@ -152,6 +156,9 @@ nlohmann::json to_json(const QualityReport& r) {
           {"wer_after", r.wer_after},
           {"cache_floats_per_frame_before", r.cache_floats_per_frame_before},
           {"cache_floats_per_frame_after", r.cache_floats_per_frame_after},
+          {"cache_bytes_per_frame_before", bytes(r.cache_floats_per_frame_before)},
+          {"cache_bytes_per_frame_after", bytes(r.cache_floats_per_frame_after)},
+          {"cache_budget_bytes_per_frame", bytes(r.cache_budget_floats)},
           {"utterances", r.utterances}};
 }
 
@@ -183,7 +190,11 @@ std::string format_report(const QualityReport& r) {
      << " -> " << r.cache_floats_per_frame_after << " (" << std::setprecision(1)
      << 100.0 * static_cast<double>(r.cache_floats_per_frame_after) /
             static_cast<double>(r.cache_floats_per_frame_before)
-     << "%)\n";
+     << "%), bytes " << bytes(r.cache_floats_per_frame_before) << " -> "
+     << bytes(r.cache_floats_per_frame_after) << "\n";
+  if (r.cache_budget_floats > 0)
+    os << "cache budget " << bytes(r.cache_budget_floats) << " bytes per frame ("
+       << r.cache_budget_floats << " floats), ranks chosen per layer by discarded energy\n";
   return os.str();
 }
 

@@ -44,6 +44,7 @@ struct QualityReport {
       -1;  // ||logits_conv - logits_mha|| / ||logits_mha|| (-1: not measured)
   double wer_before = -1, wer_after = -1;                                       // -1: not measured
   int64_t cache_floats_per_frame_before = 0, cache_floats_per_frame_after = 0;  // all layers
+  int64_t cache_budget_floats = 0;  // the cache budget's floats per frame (0: no budget)
   int64_t utterances = 0;
 };
 
@@ -55,7 +56,8 @@ QualityReport measure_quality(CtcModel& mha, const Conversion& conversion, const
                               const std::vector<Batch>& batches);
 
 // {layers: [{layer, latent_dim, energy_kept, weight_relative_error, relative_error}],
-//  logits_relative_error, wer_before, wer_after, cache_floats_per_frame_before/after, utterances}
+//  logits_relative_error, wer_before, wer_after, cache_floats_per_frame_before/after,
+//  cache_bytes_per_frame_before/after, cache_budget_bytes_per_frame (0: none), utterances}
 nlohmann::json to_json(const QualityReport& r);
 // The report as a readable table.
 std::string format_report(const QualityReport& r);

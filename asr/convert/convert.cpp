@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <set>
+#include <sstream>
 
 #include "autograd/ops.h"
 #include "nn/mha.h"
@@ -25,15 +25,6 @@ std::vector<std::pair<std::string, const nn::MultiHeadAttention*>> mha_layers(co
 Matrix bias_column(const Tensor& bias) { return to_matrix(ag::reshape(bias, {bias.numel(), 1})); }
 // [n, 1] -> bias [n]
 Tensor bias_tensor(const Matrix& column) { return ag::reshape(to_tensor(column), {column.rows}); }
-
-double energy_kept(const std::vector<double>& s, int64_t r) {
-  double kept = 0, total = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    total += s[i] * s[i];
-    if (static_cast<int64_t>(i) < r) kept += s[i] * s[i];
-  }
-  return total > 0 ? kept / total : 1;
-}
 
 double relative_error(const Matrix& w, const Matrix& w_r) {
   const double norm = frobenius_norm(w);
@@ -68,12 +59,16 @@ struct LayerTensors {
   LayerConversion summary;
 };
 
+// [W_k; W_v] [2d, d]
+Matrix key_value_weight(const nn::MultiHeadAttention& a) {
+  return stack_rows(to_matrix(a.linear_k->weight), to_matrix(a.linear_v->weight));
+}
+
+// One layer at latent rank r, factored in the weighting l [d, d].
 LayerTensors convert_latent(const std::string& p, const nn::MultiHeadAttention& a,
-                            const ConvertOptions& o, const Matrix& l) {
+                            const ConvertOptions& o, int64_t r, const Matrix& l) {
   const int64_t d = a.config().d_model;
-  const Matrix w =
-      stack_rows(to_matrix(a.linear_k->weight), to_matrix(a.linear_v->weight));  // [2d, d]
-  const int64_t r = o.latent_dim ? *o.latent_dim : rank_for_energy(svd(matmul(w, l)).s, *o.energy);
+  const Matrix w = key_value_weight(a);  // [2d, d]
   const LowRank f = factorize(w, l, r);  // up [2d, R], down [R, d]
   LayerTensors t;
   t.summary = {r, energy_kept(f.s, r), relative_error(w, matmul(f.up, f.down)), f.s};
@@ -133,16 +128,58 @@ Config converted_config(const Config& source, const ConvertOptions& o,
   return c;
 }
 
+// Each layer's latent rank, from the spectra of its W L [layer][d].
+std::vector<int64_t> latent_ranks(const ConvertOptions& o, int64_t budget,
+                                  const std::vector<std::vector<double>>& spectra) {
+  if (budget > 0) return allocate_ranks(spectra, budget);
+  if (!o.latent_dims.empty()) return o.latent_dims;
+  std::vector<int64_t> ranks;
+  for (const auto& s : spectra) ranks.push_back(o.latent_dim ? *o.latent_dim
+                                                             : rank_for_energy(s, *o.energy));
+  return ranks;
+}
+
+// The latent flags given, as "--flag value" each.
+std::vector<std::string> rank_flags(const ConvertOptions& o) {
+  std::vector<std::string> given;
+  auto add = [&](const char* flag, const auto& v) {
+    if (!v) return;
+    std::ostringstream os;
+    os << flag << " " << *v;
+    given.push_back(os.str());
+  };
+  add("--latent-dim", o.latent_dim);
+  if (!o.latent_dims.empty()) {
+    std::string list;
+    for (int64_t r : o.latent_dims) {
+      if (!list.empty()) list += ',';
+      list += std::to_string(r);
+    }
+    given.push_back("--latent-dims " + list);
+  }
+  add("--energy", o.energy);
+  add("--cache-budget", o.cache_budget);
+  add("--cache-fraction", o.cache_fraction);
+  return given;
+}
+
 }  // namespace
 
-int64_t rank_for_energy(const std::vector<double>& s, double energy) {
-  const double total = std::inner_product(s.begin(), s.end(), s.begin(), 0.0);
-  double kept = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    kept += s[i] * s[i];
-    if (kept >= energy * total * (1 - 1e-12)) return static_cast<int64_t>(i) + 1;
-  }
-  return static_cast<int64_t>(s.size());
+int64_t budget_floats(const CtcModel& mha, const ConvertOptions& o) {
+  if (!o.cache_budget && !o.cache_fraction) return 0;
+  const nn::Encoder& e = *mha.encoder;
+  const int64_t mha_bytes = e.cache_bytes_formula(1) - e.cache_bytes_formula(0);  // per frame
+  const int64_t bytes = o.cache_budget
+                            ? *o.cache_budget
+                            : static_cast<int64_t>(std::floor(*o.cache_fraction *
+                                                              static_cast<double>(mha_bytes)));
+  const std::string flag = rank_flags(o).front();
+  const auto per_float = static_cast<int64_t>(sizeof(float));  // fp32, as cache_bytes_formula
+  const int64_t floats = bytes / per_float, layers = static_cast<int64_t>(e.layers->size());
+  AG_CHECK(floats >= layers, flag, " allows ", bytes, " bytes per frame (", floats,
+           " fp32 floats), below rank 1 in each of the model's ", layers, " layers (",
+           layers * per_float, " bytes; the MHA cache is ", mha_bytes, " bytes per frame)");
+  return floats;
 }
 
 LowRank factorize(const Matrix& w, const Matrix& l, int64_t r) {
@@ -176,22 +213,44 @@ void check_convert_options(const Config& source, const ConvertOptions& o) {
   AG_CHECK(o.to == "mla_simple" || o.to == "mla" || o.to == "gqa", "--to '", o.to,
            "' is not one of mla_simple, mla, gqa");
   if (o.to == "gqa") {
-    AG_CHECK(!o.latent_dim && !o.energy && !o.q_latent_dim,
-             "--latent-dim, --energy and --q-latent-dim are for --to mla_simple or mla, not gqa");
+    AG_CHECK(rank_flags(o).empty() && !o.q_latent_dim,
+             "--latent-dim(s), --energy, --cache-budget, --cache-fraction and --q-latent-dim are "
+             "for --to mla_simple or mla, not gqa");
     AG_CHECK(o.kv_heads, "--to gqa needs --kv-heads G");
     AG_CHECK(*o.kv_heads >= 1 && a.num_heads % *o.kv_heads == 0, "--kv-heads ", *o.kv_heads,
              " must be at least 1 and divide the model's num_heads (", a.num_heads, ")");
     return;
   }
   AG_CHECK(!o.kv_heads, "--kv-heads is for --to gqa, not ", o.to);
-  AG_CHECK(!(o.latent_dim && o.energy), "--latent-dim (", o.latent_dim.value_or(0),
-           ") and --energy (", o.energy.value_or(0), ") exclude each other: give one");
-  AG_CHECK(o.latent_dim || o.energy, "--to ", o.to, " needs --latent-dim R or --energy E");
+  const std::vector<std::string> given = rank_flags(o);
+  std::string list;
+  for (const auto& g : given) {
+    if (!list.empty()) list += ", ";
+    list += g;
+  }
+  AG_CHECK(given.size() <= 1, "--latent-dim, --latent-dims, --energy, --cache-budget and ",
+           "--cache-fraction exclude each other: give one (got ", list, ")");
+  AG_CHECK(given.size() == 1, "--to ", o.to, " needs --latent-dim R, --latent-dims R0,R1,..., ",
+           "--energy E, --cache-budget BYTES or --cache-fraction F");
+  if (!o.latent_dims.empty()) {
+    AG_CHECK(static_cast<int64_t>(o.latent_dims.size()) == source.model.num_layers,
+             given.front(), " has ", o.latent_dims.size(), " entries for the model's ",
+             source.model.num_layers, " layers");
+    for (int64_t r : o.latent_dims)
+      AG_CHECK(r >= 1 && r <= 2 * d, given.front(), ": ", r, " must lie in [1, 2 * d_model = ",
+               2 * d, "]");
+  }
   if (o.latent_dim)
     AG_CHECK(*o.latent_dim >= 1 && *o.latent_dim <= 2 * d, "--latent-dim ", *o.latent_dim,
              " must lie in [1, 2 * d_model = ", 2 * d, "]");
   if (o.energy)
     AG_CHECK(*o.energy > 0 && *o.energy <= 1, "--energy ", *o.energy, " must lie in (0, 1]");
+  if (o.cache_budget)
+    AG_CHECK(*o.cache_budget > 0, "--cache-budget ", *o.cache_budget,
+             " (bytes per frame) must be positive");
+  if (o.cache_fraction)
+    AG_CHECK(*o.cache_fraction > 0 && *o.cache_fraction <= 1, "--cache-fraction ",
+             *o.cache_fraction, " must lie in (0, 1]");
   if (o.q_latent_dim) {
     AG_CHECK(o.to == "mla", "--q-latent-dim is for --to mla, not ", o.to);
     AG_CHECK(*o.q_latent_dim >= 1 && *o.q_latent_dim <= d, "--q-latent-dim ", *o.q_latent_dim,
@@ -207,20 +266,26 @@ Conversion convert_model(const Config& source, const CtcModel& mha, const Conver
   AG_CHECK(grams.empty() || (o.to != "gqa" && grams.size() == layers.size()),
            "convert_model: ", grams.size(), " Gram matrices for ", layers.size(),
            " layers converted to ", o.to, " (calibration applies to mla and mla_simple)");
+  const int64_t budget = budget_floats(mha, o);
+  std::vector<Matrix> weightings;            // latent: L of each layer [d, d]
+  std::vector<std::vector<double>> spectra;  // latent: singular values of W L [layer][d]
+  for (size_t i = 0; i < layers.size() && o.to != "gqa"; ++i) {
+    AG_CHECK(grams.empty() || (grams[i].rows == d && grams[i].cols == d), "convert_model: Gram ",
+             "matrix of layer ", i, " is [", grams[i].rows, ",", grams[i].cols, "], expected [", d,
+             ",", d, "]");
+    weightings.push_back(grams.empty() ? identity(d) : gram_factor(grams[i]));
+    spectra.push_back(svd(matmul(key_value_weight(*layers[i].second), weightings.back())).s);
+  }
+  const std::vector<int64_t> ranks = spectra.empty() ? std::vector<int64_t>{}
+                                                     : latent_ranks(o, budget, spectra);
   std::vector<LayerConversion> summaries;
   std::set<std::string> dropped;
   nn::NamedTensors added;
   for (size_t i = 0; i < layers.size(); ++i) {
     const auto& [name, a] = layers[i];
-    LayerTensors t;
-    if (o.to == "gqa") {
-      t = convert_gqa(name + ".", *a, *o.kv_heads);
-    } else {
-      AG_CHECK(grams.empty() || (grams[i].rows == d && grams[i].cols == d), "convert_model: Gram ",
-               "matrix of layer ", i, " is [", grams[i].rows, ",", grams[i].cols, "], expected [",
-               d, ",", d, "]");
-      t = convert_latent(name + ".", *a, o, grams.empty() ? identity(d) : gram_factor(grams[i]));
-    }
+    LayerTensors t = o.to == "gqa"
+                         ? convert_gqa(name + ".", *a, *o.kv_heads)
+                         : convert_latent(name + ".", *a, o, ranks[i], weightings[i]);
     summaries.push_back(t.summary);
     dropped.insert(t.dropped.begin(), t.dropped.end());
     added.insert(added.end(), t.added.begin(), t.added.end());
@@ -230,7 +295,7 @@ Conversion convert_model(const Config& source, const CtcModel& mha, const Conver
     if (!dropped.contains(entry.first)) tensors.push_back(entry);
   tensors.insert(tensors.end(), added.begin(), added.end());
 
-  Conversion c{converted_config(source, o, summaries), nullptr, summaries};
+  Conversion c{converted_config(source, o, summaries), nullptr, summaries, budget};
   c.model = std::make_shared<CtcModel>(c.config.model, mha.vocab_size());
   c.model->load_state_dict(tensors);  // strict: every parameter set, every shape checked
   c.model->eval();

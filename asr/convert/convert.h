@@ -9,7 +9,9 @@
 // Key and value biases are kept exactly (linear_uk.bias = b_k, linear_uv.bias = b_v). R >= the
 // rank of W is exact; R may exceed d (up to 2d): the extra directions are zero. With
 // q_latent_dim Q (mla), W_q is factored the same way into linear_dq [Q, d] and linear_uq [d, Q]
-// (bias b_q). Everything else is copied by name.
+// (bias b_q). Everything else is copied by name. R is the same in every layer (latent_dim),
+// given per layer (latent_dims) or chosen per layer from the spectrum of W L (energy, or a
+// cache budget: ranks.h).
 // gqa: the key and value heads of each group of num_heads / G consecutive heads are averaged
 // (weights and biases; Ainslie et al. 2023).
 #pragma once
@@ -20,6 +22,7 @@
 
 #include "asr/config/config.h"
 #include "asr/model/ctc_model.h"
+#include "asr/convert/ranks.h"
 #include "asr/convert/svd.h"
 
 namespace asr {
@@ -27,7 +30,11 @@ namespace asr {
 struct ConvertOptions {
   std::string to;                       // mla_simple | mla | gqa
   std::optional<int64_t> latent_dim;    // mla*: R for every layer, 1 <= R <= 2 d_model
+  std::vector<int64_t> latent_dims;     // mla*: R of each layer (num_layers entries; empty: none)
   std::optional<double> energy;         // mla*: per-layer R keeping this fraction of sum s^2
+  std::optional<int64_t> cache_budget;  // mla*: per-layer R within this many fp32 cache bytes
+                                        // per frame, all layers (ranks.h's allocate_ranks)
+  std::optional<double> cache_fraction;  // mla*: the same, as this fraction of the MHA's bytes
   std::optional<int64_t> q_latent_dim;  // mla: low-rank query, 1 <= Q <= d_model
   std::optional<int64_t> kv_heads;      // gqa: G dividing num_heads
 };
@@ -35,6 +42,12 @@ struct ConvertOptions {
 // Throws ag::Error naming the flag and its value when `o` does not fit the source config
 // (not an MHA model, a rank out of range, G not dividing the heads, ...).
 void check_convert_options(const Config& source, const ConvertOptions& o);
+
+// The latent floats per frame, all layers, that o.cache_budget or o.cache_fraction allow:
+// floor(bytes / sizeof(float)), the bytes those of mha's fp32 cache per frame
+// (Encoder::cache_bytes_formula) for a fraction. Throws ag::Error naming the flag when that is
+// below rank 1 in every layer. 0 when neither is given.
+int64_t budget_floats(const CtcModel& mha, const ConvertOptions& o);
 
 struct LayerConversion {
   int64_t latent_dim = 0;               // the rank kept (gqa: 0)
@@ -47,15 +60,13 @@ struct Conversion {
   Config config;                    // the converted model's config
   std::shared_ptr<CtcModel> model;  // the converted model, in eval mode
   std::vector<LayerConversion> layers;
+  int64_t budget_floats = 0;  // the cache budget's floats per frame (0: no budget)
 };
 
 // Converts `mha` (built from `source`) as `o` asks. grams: per layer the Gram matrix
 // X^T X [d, d] of the inputs reaching its attention (calibration), or empty for plain SVD.
 Conversion convert_model(const Config& source, const CtcModel& mha, const ConvertOptions& o,
                          const std::vector<Matrix>& grams = {});
-
-// The smallest rank whose leading squared singular values keep at least `energy` of the sum.
-int64_t rank_for_energy(const std::vector<double>& s, double energy);
 
 // A rank-r factorization w ~ up * down of w [m, n] in the norm ||(w - up down) l||_F:
 // down = S_r^1/2 V_r^T l^-1 [r, n], up = U_r S_r^1/2 [m, r] from the SVD of w l

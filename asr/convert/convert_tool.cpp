@@ -86,6 +86,7 @@ nlohmann::json run_convert(const ConvertToolOptions& o, std::ostream& out) {
     throw ag::Error("--input " + o.input + ": " + e.what());
   }
   mha.eval();
+  budget_floats(mha, o.convert);  // a budget below rank 1 per layer fails before any work
   std::vector<Matrix> grams;
   if (!o.calibration.empty()) {
     DataSet calibration = load_data(cfg, *assets, o.input, "--calibration", o.calibration,

@@ -22,7 +22,9 @@
 #include "asr/train/checkpoint_keeper.h"
 #include "asr/config/config.h"
 #include "asr/model/device.h"
+#include "asr/train/distill.h"
 #include "asr/train/dynamic_chunk.h"
+#include "asr/train/freeze.h"
 #include "asr/eval/evaluate.h"
 #include "asr/data/manifest.h"
 #include "asr/train/metrics.h"
@@ -146,6 +148,7 @@ class Trainer {
   std::unique_ptr<Tokenizer> tokenizer_;
   std::optional<Cmvn> cmvn_;  // with tokenizer_: the --init checkpoint's, else the data folder's
   std::unique_ptr<CtcModel> model_;
+  std::unique_ptr<CtcModel> teacher_;  // train.distill.teacher, eval mode, no gradients
   std::unique_ptr<nn::Optimizer> optimizer_;
   std::unique_ptr<nn::Schedule> schedule_;
   std::unique_ptr<Loader> train_loader_, dev_loader_;
@@ -157,7 +160,7 @@ class Trainer {
   TrainerState st_;
   int64_t max_steps_ = 0;
   // Since the last log line.
-  double loss_sum_ = 0;
+  double loss_sum_ = 0, distill_sum_ = 0;  // CTC loss; T^2 KL to the teacher (distillation)
   int64_t loss_utts_ = 0, frames_ = 0, infeasible_ = 0, bad_steps_ = 0, bad_losses_ = 0;
   int stop_signal_ = 0;
   Clock::time_point log_time_ = Clock::now(), start_time_ = Clock::now();
@@ -187,7 +190,14 @@ Trainer::Trainer(const TrainOptions& o)
   if (lead()) make_output_folder(dir_);
   model_->to(device_);  // in place: the optimizer's handles see the moved parameters
   upload_ = std::make_unique<FeatureUploader>(device_);
-  optimizer_ = make_optimizer(cfg_.optim, model_->named_parameters());
+  const nn::NamedTensors trained = trainable_parameters(model_->named_parameters(), cfg_.train);
+  if (lead() && trained.size() < model_->named_parameters().size())
+    std::cerr << "train: " << trained.size() << " of " << model_->named_parameters().size()
+              << " parameter tensors train, the rest frozen (train.trainable_param, "
+              << "train.freeze_param)\n";
+  optimizer_ = make_optimizer(cfg_.optim, trained);
+  if (!cfg_.train.distill_teacher.empty())
+    teacher_ = load_teacher(cfg_.train.distill_teacher, tokenizer_->vocab_size(), device_);
   schedule_ = make_schedule(cfg_);
   if (!o.init.empty()) init_from(*model_, o.init);
   setup_data();
@@ -330,7 +340,8 @@ bool Trainer::train_batch(const Batch& batch) {
     chunk = draw.chunk_size;
     left = draw.left_chunks;
   }
-  nn::EncoderOutput out = model_->logits((*upload_)(batch.feats), batch.lengths, chunk, left);
+  const ag::Tensor feats = (*upload_)(batch.feats);
+  nn::EncoderOutput out = model_->logits(feats, batch.lengths, chunk, left);
   ag::CtcResult ctc = ag::ctc_loss(out.out, out.lengths, batch.targets);  // on the device
   int64_t feasible = 0, frames = 0;
   for (int64_t b = 0; b < batch.size(); ++b) {
@@ -349,13 +360,26 @@ bool Trainer::train_batch(const Batch& batch) {
     data_parallel_->set_sync(boundary);
   }
   if (feasible > 0) {
-    ag::Tensor loss = ag::div(ag::sum(ctc.nll),
-                              static_cast<float>(denom * static_cast<double>(cfg_.train.accum_grad)));
+    ag::Tensor loss = ag::sum(ctc.nll);
+    double distill = 0;
+    if (teacher_) {  // the teacher on the same features, whole utterances, no gradients
+      ag::Tensor teacher_logits;
+      {
+        ag::NoGradGuard no_grad;
+        teacher_logits = teacher_->logits(feats, batch.lengths).out;
+      }
+      ag::Tensor kl = distillation_loss(out.out, teacher_logits, out.lengths,
+                                        cfg_.train.distill_temperature);
+      distill = kl.to(ag::Device::cpu).item();
+      loss = ag::add(loss, ag::mul(kl, cfg_.train.distill_weight));
+    }
+    loss = ag::div(loss, static_cast<float>(denom * static_cast<double>(cfg_.train.accum_grad)));
     double total = 0;
     for (float nll : ctc.nll.to_vector()) total += nll;  // one read from the device
-    if (std::isfinite(total)) {
+    if (std::isfinite(total) && std::isfinite(distill)) {
       loss.backward();
       loss_sum_ += total;
+      distill_sum_ += distill;
       loss_utts_ += feasible;
     } else {
       ++bad_losses_;
@@ -394,9 +418,10 @@ TrainerState Trainer::saved_state() const {
 
 void Trainer::log_progress() {
   std::vector<double> sums = {loss_sum_, static_cast<double>(loss_utts_), static_cast<double>(frames_),
-                              static_cast<double>(infeasible_), static_cast<double>(bad_losses_)};
+                              static_cast<double>(infeasible_), static_cast<double>(bad_losses_),
+                              distill_sum_};
   all_reduce_sums(sums, comm_);
-  loss_sum_ = 0;
+  loss_sum_ = distill_sum_ = 0;
   loss_utts_ = frames_ = 0;
   if (!lead()) return;
   double dt = seconds_since(log_time_);
@@ -406,15 +431,20 @@ void Trainer::log_progress() {
       1, static_cast<int64_t>(train_loader_->epoch_batches()) / cfg_.train.accum_grad);
   int64_t total = max_steps_ > 0 ? max_steps_ : cfg_.train.max_epochs * per_epoch;
   double rate = (st_.step - start_step_) / std::max(seconds_since(start_time_), 1e-9);
+  const double distill = sums[1] > 0 ? sums[5] / sums[1] : 0;  // per utterance, as the loss
   std::cerr << "epoch " << st_.epoch + 1 << " step " << st_.step << "/" << total << " loss "
-            << std::fixed << std::setprecision(2) << loss << " lr " << std::scientific
+            << std::fixed << std::setprecision(2) << loss;
+  if (teacher_) std::cerr << " distill " << distill;
+  std::cerr << " lr " << std::scientific
             << std::setprecision(2) << optimizer_->lr << std::defaultfloat << " frames/s "
             << static_cast<int64_t>(frames / std::max(dt, 1e-9)) << " ETA "
             << hms(rate > 0 ? (total - st_.step) / rate : 0) << "\n";
-  metrics_->write({{"kind", "train"}, {"step", st_.step}, {"epoch", st_.epoch}, {"loss", loss},
+  nlohmann::json record = {{"kind", "train"}, {"step", st_.step}, {"epoch", st_.epoch}, {"loss", loss},
                    {"lr", optimizer_->lr}, {"frames_per_second", frames / std::max(dt, 1e-9)},
                    {"infeasible", static_cast<int64_t>(sums[3])},
-                   {"skipped_steps", bad_steps_ + static_cast<int64_t>(sums[4])}});
+                   {"skipped_steps", bad_steps_ + static_cast<int64_t>(sums[4])}};
+  if (teacher_) record["distill"] = distill;
+  metrics_->write(record);
 }
 
 void Trainer::validate_and_save() {

@@ -23,6 +23,7 @@
 #include "autograd/ops.h"
 #include "autograd/random.h"
 #include "common/error_of.h"
+#include "convert_testing.h"
 #include "nn/conformer_block.h"
 #include "nn/branchformer_block.h"
 #include "nn/mla.h"
@@ -33,63 +34,16 @@ using asr::Matrix;
 
 namespace {
 
-constexpr int64_t kDim = 32, kHeads = 4, kVocab = 12, kInput = 20;
-
-asr::Config tiny_config(const std::string& encoder = "conformer",
-                        const std::string& positions = "relative") {
-  asr::Config c;
-  c.model.type = encoder;
-  c.model.input_dim = kInput;
-  c.model.d_model = kDim;
-  c.model.num_layers = 2;
-  c.model.attention.num_heads = kHeads;
-  c.model.ffn_dim = 64;
-  c.model.conv_kernel = 5;
-  c.model.cgmlp_dim = 64;
-  c.model.positional_encoding = positions;
-  c.data.specaugment.freq_mask_width = 10;
-  c.model.dropout = c.model.positional_dropout = c.model.attention.dropout = 0;
-  asr::sync_attention(c.model);
-  return c;
-}
-
-std::shared_ptr<asr::CtcModel> tiny_model(const asr::Config& c, uint64_t seed = 3) {
-  ag::manual_seed(seed);
-  auto m = std::make_shared<asr::CtcModel>(c.model, kVocab);
-  m->eval();
-  return m;
-}
-
-// Random features, two batches of unequal lengths (so padding is exercised), with a few
-// dominant feature directions so that inputs are far from isotropic.
-std::vector<asr::Batch> random_batches(uint64_t seed = 11) {
-  ag::manual_seed(seed);
-  std::vector<asr::Batch> batches;
-  for (std::vector<int64_t> lengths : {std::vector<int64_t>{80, 61, 47}, {72, 72}}) {
-    asr::Batch b;
-    const int64_t B = static_cast<int64_t>(lengths.size());
-    Tensor low = ag::matmul(ag::normal({B, 80, 3}), ag::normal({B, 3, kInput}));
-    b.feats = ag::add(ag::mul(low, 2.0f), ag::mul(ag::normal({B, 80, kInput}), 0.3f));
-    b.lengths = lengths;
-    for (int64_t i = 0; i < B; ++i) b.keys.push_back("utt" + std::to_string(i));
-    b.texts.assign(lengths.size(), "");
-    b.targets.assign(lengths.size(), {1});
-    batches.push_back(b);
-  }
-  return batches;
-}
-
-asr::ConvertOptions latent(const std::string& to, int64_t r) {
-  asr::ConvertOptions o;
-  o.to = to;
-  o.latent_dim = r;
-  return o;
-}
-
-asr::QualityReport quality(asr::CtcModel& mha, const asr::Conversion& c,
-                           const std::vector<asr::Batch>& batches) {
-  return asr::measure_quality(mha, c, asr::capture_attention_inputs(mha, batches), batches);
-}
+using testing::has;
+using testing::kDim;
+using testing::kHeads;
+using testing::kInput;
+using testing::kVocab;
+using testing::latent;
+using testing::quality;
+using testing::random_batches;
+using testing::tiny_config;
+using testing::tiny_model;
 
 std::vector<std::shared_ptr<nn::MultiHeadLatentAttention>> mla_layers(asr::CtcModel& m) {
   std::vector<std::shared_ptr<nn::MultiHeadLatentAttention>> r;
@@ -104,12 +58,6 @@ std::vector<std::shared_ptr<nn::MultiHeadLatentAttention>> mla_layers(asr::CtcMo
 
 Matrix random_matrix(int64_t rows, int64_t cols) {
   return asr::to_matrix(ag::normal({rows, cols}));
-}
-
-bool has(const std::string& text, const std::string& part) {
-  bool found = text.find(part) != std::string::npos;
-  if (!found) BOOST_TEST_MESSAGE("'" << part << "' not in: " << text);
-  return found;
 }
 
 fs::path temp_dir() {
@@ -377,10 +325,12 @@ BOOST_AUTO_TEST_CASE(refusals_name_the_flag) {
   check(cfg, latent("mla", 65), "--latent-dim 65 must lie in [1, 2 * d_model = 64]");
   asr::ConvertOptions both = latent("mla", 8);
   both.energy = 0.9;
-  check(cfg, both, "--latent-dim (8) and --energy (0.9) exclude each other");
+  check(cfg, both, "exclude each other: give one (got --latent-dim 8, --energy 0.9)");
   asr::ConvertOptions none;
   none.to = "mla_simple";
-  check(cfg, none, "--to mla_simple needs --latent-dim R or --energy E");
+  check(cfg, none,
+        "--to mla_simple needs --latent-dim R, --latent-dims R0,R1,..., --energy E, "
+        "--cache-budget BYTES or --cache-fraction F");
   for (double e : {0.0, -0.5, 1.5}) {
     asr::ConvertOptions o;
     o.to = "mla";
