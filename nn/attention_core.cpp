@@ -153,6 +153,21 @@ Tensor AttentionBase::attend_groups(const Tensor& q, const HeldFrames& k, const 
   return ag::reshape(o, {B, H, T, d_k_});                                      // [B, H, T, d_k]
 }
 
+Tensor AttentionBase::grouped_chunk(const Linear& q_proj, const Linear& k_proj, const Linear& v_proj,
+                                    const Linear& out, int64_t G, const Tensor& x,
+                                    AttentionCache& cache, const AttentionStreamWeights& shared) const {
+  const int64_t S = cache.frames(), T = x.size(1);
+  check_chunk(x, S, shared);
+  Tensor q = split_heads(q_proj.forward(x), config_.num_heads);  // [B, H, T, d_k]
+  cache.k.append(split_heads(k_proj.forward(x), G));             // [B, G, S+T, d_k] held
+  cache.v.append(split_heads(v_proj.forward(x), G));
+  Tensor o = attend_groups(q, cache.k.held(), cache.v.held(), Tensor(),
+                           chunk_positions(shared, S, T));  // [B, H, T, d_k]
+  cache.k.keep_last(cache.max_frames);
+  cache.v.keep_last(cache.max_frames);
+  return out.forward(merge_heads(o));  // [B, T, d_model]
+}
+
 ChunkCost AttentionBase::attend_groups_cost(int64_t T, int64_t S, int64_t G) const {
   const int64_t H = config_.num_heads, N = S + T;
   ChunkCost c;

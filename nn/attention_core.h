@@ -75,6 +75,12 @@ class AttentionBase : public Attention {
   // absolute) -> heads [B, H, T, d_k]
   Tensor attend_groups(const Tensor& q, const HeldFrames& k, const HeldFrames& v,
                        const Tensor& mask, const HeldFrames& p) const;
+  // One streaming chunk x [B, T, d_model] of G key/value heads (MHA: G = H; GQA): the chunk's
+  // keys and values appended to the cache, attend_groups over the held frames, the cache kept
+  // to its window -> [B, T, d_model].
+  Tensor grouped_chunk(const Linear& q, const Linear& k, const Linear& v, const Linear& out,
+                       int64_t G, const Tensor& x, AttentionCache& cache,
+                       const AttentionStreamWeights& shared) const;
   // The absorbed latent attention (mla.h). Its weights from the up-projections uk, uv
   // (L -> H*d_k) and the output projection out (d -> d):
   AbsorbedWeights absorbed_weights(const Linear& uk, const Linear& uv, const Linear& out) const;

@@ -27,16 +27,8 @@ Tensor GroupedQueryAttention::forward(const Tensor& x, const Tensor& mask,
 
 Tensor GroupedQueryAttention::forward_chunk(const Tensor& x, AttentionCache& cache,
                                             const AttentionStreamWeights& shared) {
-  const int64_t G = config_.num_kv_heads, S = cache.frames(), T = x.size(1);
-  check_chunk(x, S, shared);
-  Tensor q = split_heads(linear_q->forward(x), config_.num_heads);  // [B, H, T, d_k]
-  cache.k.append(split_heads(linear_k->forward(x), G));  // [B, G, S+T, d_k] held
-  cache.v.append(split_heads(linear_v->forward(x), G));
-  Tensor o = attend_groups(q, cache.k.held(), cache.v.held(), Tensor(),
-                           chunk_positions(shared, S, T));  // [B, H, T, d_k]
-  cache.k.keep_last(cache.max_frames);
-  cache.v.keep_last(cache.max_frames);
-  return linear_out->forward(merge_heads(o));  // [B, T, d_model]
+  return grouped_chunk(*linear_q, *linear_k, *linear_v, *linear_out, config_.num_kv_heads, x,
+                       cache, shared);
 }
 
 ChunkCost GroupedQueryAttention::chunk_cost(int64_t T, int64_t S) const {
