@@ -8,9 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
-targets=(${TARGETS:-$(cd tests/fuzz && ls fuzz_*.cpp | sed 's/^fuzz_//; s/\.cpp$//')})
-bash scripts/build-san.sh "${targets[@]/#/fuzz_}"
 source scripts/sanitizer-env.sh
+read -r -a targets <<<"${TARGETS:-${fuzz_names[*]}}"
+bash scripts/build-san.sh "${targets[@]/#/fuzz_}"
 mkdir -p build-san/fuzz/crashes
 
 # Absolute paths throughout: fuzz_kaldi_dir changes its current directory.
