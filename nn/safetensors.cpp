@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "autograd/copy.h"
@@ -26,6 +27,25 @@ const char* dtype_tag(DType t) {
     case DType::u8: return "U8";
   }
   return "?";
+}
+
+// The bytes a tensor of `shape` holds, refused (naming the file and the tensor) where a
+// dimension is negative or the size passes what an int64 counts: checked before each
+// multiplication, so that no shape from a file overflows.
+size_t tensor_bytes(const ag::Shape& shape, DType dtype, const std::string& path,
+                    const std::string& name) {
+  for (int64_t d : shape)
+    AG_CHECK(d >= 0, path, ": tensor '", name, "' has a negative dimension in shape ",
+             ag::shape_str(shape));
+  if (std::count(shape.begin(), shape.end(), 0) > 0) return 0;
+  constexpr size_t limit = std::numeric_limits<int64_t>::max();
+  size_t bytes = ag::dtype_size(dtype);
+  for (int64_t d : shape) {
+    AG_CHECK(bytes <= limit / static_cast<size_t>(d), path, ": tensor '", name, "' of shape ",
+             ag::shape_str(shape), " is too large");
+    bytes *= static_cast<size_t>(d);
+  }
+  return bytes;
 }
 
 DType dtype_from_tag(const std::string& tag, const std::string& path, const std::string& name) {
@@ -130,7 +150,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
       auto offsets = entry.at("data_offsets").get<std::vector<size_t>>();
       AG_CHECK(offsets.size() == 2 && offsets[0] <= offsets[1] && offsets[1] <= data_size, path,
                ": tensor '", name, "' has data offsets outside the file");
-      size_t expect = ag::numel_of(shape) * ag::dtype_size(dtype);
+      size_t expect = tensor_bytes(shape, dtype, path, name);
       AG_CHECK(offsets[1] - offsets[0] == expect, path, ": tensor '", name, "' of shape ",
                ag::shape_str(shape), " has ", offsets[1] - offsets[0], " bytes, expected ", expect);
       Tensor t = ag::empty(shape, dtype);

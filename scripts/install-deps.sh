@@ -16,6 +16,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev           # JSON (safetensors headers, manifests), CLI
   gnuplot-nox sctk sox                      # curves, NIST sclite, AN4 download layout
   python3 python3-numpy python3-torch       # scripts/load_in_pytorch.py (a test runs it)
+  clang libclang-rt-14-dev libomp-dev      # sanitizer build, fuzz targets (scripts/sanitize.sh, fuzz.sh)
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3-torchaudio)  # the reference and speed peer of the benchmarks

@@ -63,14 +63,25 @@ void CheckpointKeeper::save(const std::string& dir) const {
 
 void CheckpointKeeper::load(const std::string& dir) {
   kept_.clear();
-  std::ifstream in(dir + "/checkpoints.json");
+  const std::string file = dir + "/checkpoints.json";
+  std::ifstream in(file);
   if (!in) return;
   nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-  AG_CHECK(j.is_array(), dir, "/checkpoints.json is not a JSON array");
-  for (const auto& e : j)
+  AG_CHECK(j.is_array(), file, " is not a JSON array");
+  for (size_t i = 0; i < j.size(); ++i) {
+    const nlohmann::json& e = j[i];
+    AG_CHECK(e.is_object(), file, ": record ", i, " is not a JSON object");
+    AG_CHECK(!e.contains("step") || e.at("step").is_number_integer(), file, ": record ", i,
+             ": \"step\" is not an integer");
+    AG_CHECK(!e.contains("path") || e.at("path").is_string(), file, ": record ", i,
+             ": \"path\" is not a string");
+    for (const char* key : {"dev_wer", "dev_loss"})
+      AG_CHECK(!e.contains(key) || e.at(key).is_number(), file, ": record ", i, ": \"", key,
+               "\" is not a number");
     if (std::filesystem::exists(e.value("path", "")))
       kept_.push_back({e.value("step", int64_t{0}), e.value("path", ""), e.value("dev_wer", -1.0),
                        e.value("dev_loss", 0.0)});
+  }
 }
 
 std::vector<std::string> checkpoints_newest_first(const std::string& dir) {

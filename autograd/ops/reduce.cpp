@@ -110,7 +110,9 @@ std::pair<Tensor, Tensor> max_raw(const Tensor& x, int64_t dim) {
 Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
   detail::check_float(x, "max");
   dim = wrap_dim(dim, x.dim(), "max");
-  auto [values, idx] = max_raw(x, dim);
+  // Named, not a structured binding: the lambda below captures idx (clang 14 cannot capture one).
+  std::pair<Tensor, Tensor> raw = max_raw(x, dim);
+  Tensor values = raw.first, idx = raw.second;
   if (!keepdim) values.impl().shape = reduced_shape(x.shape(), {dim}, false);
   return attach(values, "max", {x},
                 [idx, dim, xs = x.shape()](const Tensor& g, const Needs&) {

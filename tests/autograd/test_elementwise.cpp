@@ -90,6 +90,10 @@ BOOST_AUTO_TEST_CASE(exp_accuracy_and_limits) {
   BOOST_CHECK_EQUAL(e[0], 0.0f);
   BOOST_CHECK_EQUAL(e[1], 0.0f);
   BOOST_CHECK(std::isfinite(e[2]) && e[2] > 1e38f);
+  // NaN stays NaN (and takes no undefined float-to-int conversion on the way: UBSan).
+  Tensor nan = from_vector({NAN}, {1});
+  BOOST_CHECK(std::isnan(exp(nan).item()));
+  BOOST_CHECK(std::isnan(sigmoid(nan).item()));
 }
 
 BOOST_AUTO_TEST_CASE(unary_gradients) {

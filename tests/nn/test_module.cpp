@@ -151,6 +151,17 @@ BOOST_AUTO_TEST_CASE(corrupt_files_fail_clearly) {
     out << head << std::string(8, '\0');
   }
   check_error([&] { nn::load_safetensors(path); }, "tensor 'w' of shape [4] has 8 bytes, expected 16");
+  auto write_header = [&](const std::string& head) {
+    std::ofstream out(path, std::ios::binary);
+    uint64_t n = head.size();
+    out.write(reinterpret_cast<char*>(&n), 8);
+    out << head << std::string(16, '\0');
+  };
+  write_header(R"({"w":{"dtype":"F32","shape":[-1,-4],"data_offsets":[0,16]}})");
+  check_error([&] { nn::load_safetensors(path); }, "tensor 'w' has a negative dimension in shape [-1,-4]");
+  // 2^62 x 4 float32: more bytes than an int64 counts, refused before multiplying them out.
+  write_header(R"({"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}})");
+  check_error([&] { nn::load_safetensors(path); }, "shape [4611686018427387904,4] is too large");
   std::remove(path.c_str());
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "asr/train/checkpoint_keeper.h"
+#include "common/error_of.h"
 #include "autograd/tensor.h"
 #include "nn/safetensors.h"
 
@@ -115,4 +116,24 @@ BOOST_AUTO_TEST_CASE(checkpoints_are_listed_newest_first_by_step_number) {
              (std::vector<std::string>{model_file(dir, 100), model_file(dir, 10), model_file(dir, 9)}));
   BOOST_TEST(asr::latest_checkpoint(dir.string()) == model_file(dir, 100));
   BOOST_TEST(asr::latest_checkpoint((dir / "absent").string()).empty());
+}
+
+BOOST_AUTO_TEST_CASE(malformed_records_are_refused_naming_the_file_and_record) {
+  fs::path dir = fresh_dir("malformed");
+  const std::string file = (dir / "checkpoints.json").string();
+  asr::CheckpointKeeper keeper(2, 2);
+  auto error_for = [&](const std::string& json) {
+    std::ofstream(file) << json;
+    return testing::error_of([&] { keeper.load(dir.string()); });
+  };
+  BOOST_TEST(error_for("{}") == file + " is not a JSON array");
+  BOOST_TEST(error_for("[1]") == file + ": record 0 is not a JSON object");
+  BOOST_TEST(error_for(R"([{"step": 1}, {"step": 2, "path": 0}])") ==
+             file + ": record 1: \"path\" is not a string");
+  BOOST_TEST(error_for(R"([{"step": "1"}])") == file + ": record 0: \"step\" is not an integer");
+  BOOST_TEST(error_for(R"([{"dev_loss": null}])") ==
+             file + ": record 0: \"dev_loss\" is not a number");
+  BOOST_TEST(error_for(R"([{"step": 3, "path": "/tmp", "dev_wer": 0.5, "dev_loss": 1}])") ==
+             "(no error)");
+  BOOST_TEST(keeper.kept().size() == 1u);
 }
