@@ -10,16 +10,16 @@ DATA/tokenizer/tokenizer.json (character vocabulary, CTC blank 0).
   /usr/bin/python3 bench/libri_mp3_pytorch.py --data DATA [--minutes 30] [--max-steps N]
       [--threads 2] [--d-model 128] [--num-layers 8] [--num-heads 4] [--ffn-dim 512]
       [--conv-kernel 15] [--dropout 0.1] [--batch-frames 6000] [--min-frames 10]
-      [--max-frames 3000] [--lr 2e-3] [--warmup-steps 400] [--beam 10] [--log-every 50]
-      [--seed 2022] [--out result.json]
+      [--max-frames 3000] [--lr 2e-3] [--warmup-steps 400] [--schedule warmuplr|cosine]
+      [--total-steps N] [--min-lr 0] [--beam 10] [--log-every 50] [--seed 2022] [--out result.json]
 
 e.g. AN4:  build/bin/asr-prepare --corpus ../shared/data/an4 --layout librispeech \
                --out /tmp/an4data --tokenizer char
            /usr/bin/python3 bench/libri_mp3_pytorch.py --data /tmp/an4data --minutes 3 \
                --threads 1 --out /tmp/an4_pytorch.json
 
-For recipes/librispeech_100/conf/libri_mp3.yaml pass --batch-frames 8000 --max-frames 3500
---warmup-steps 300 (that config decays with a cosine schedule; this script uses WarmupLR).
+For recipes/librispeech_100/conf/libri_mp3.yaml pass --batch-frames 8000 --max-frames 1200
+--lr 1e-3 --schedule cosine --warmup-steps 200 --total-steps 2700 --min-lr 1e-5 --max-steps 2700.
 
 Pipeline (where ours differs, it says so):
 - audio: torchaudio.load (sox_io; ours decodes MP3 with libsndfile: on a libri-mp3 file both
@@ -41,7 +41,8 @@ Pipeline (where ours differs, it says so):
   (macaron FFNs, MHA, batch-norm convolution module), a final LayerNorm, Linear to the vocabulary;
 - loss: CTC, blank 0, summed over the batch / batch size;
 - Adam (lr 2e-3, betas 0.9/0.98, eps 1e-9, L2 weight decay 1e-6), ESPnet WarmupLR
-  (lr * warmup^0.5 * min(step^-0.5, step * warmup^-1.5)), gradient norm clipped at 5 (a step with
+  (lr * warmup^0.5 * min(step^-0.5, step * warmup^-1.5)) or --schedule cosine (linear warm-up,
+  cosine decay to --min-lr at --total-steps, as nn/schedule.h), gradient norm clipped at 5 (a step with
   a non-finite norm is skipped);
 - evaluation: every dev utterance of >= 7 frames, greedy CTC and (with --beam > 1) CTC prefix
   beam search with this frame's top --beam tokens as extensions (as ours); WER and CER with
@@ -354,6 +355,23 @@ def error_rate(pairs, split):
 
 # ---- training and evaluation -----------------------------------------------------------------
 
+def lr_factor(args):
+    """The learning rate at 0-based step s as a factor of --lr, as nn/schedule.h at step s + 1."""
+    warmup = args.warmup_steps
+    if args.schedule == "warmuplr":
+        return lambda s: warmup ** 0.5 * min((s + 1) ** -0.5, (s + 1) * warmup ** -1.5)
+    floor = args.min_lr / args.lr
+    total = max(args.total_steps - warmup, 1)
+
+    def cosine(s):
+        step = s + 1
+        if warmup > 0 and step <= warmup:
+            return step / warmup
+        t = min(max((step - warmup) / total, 0.0), 1.0)
+        return floor + 0.5 * (1.0 - floor) * (1.0 + math.cos(math.pi * t))
+    return cosine
+
+
 def train(model, data, args, cmvn):
     mean, std = cmvn
     feats = [(f - mean) / std for _, _, f, _ in data]
@@ -364,9 +382,7 @@ def train(model, data, args, cmvn):
     augment = SpecAugment(args.time_warp, 2, 27, 5, 0.05, args.max_frames)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-9,
                                  weight_decay=1e-6)
-    warmup = args.warmup_steps
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: warmup ** 0.5 * min((s + 1) ** -0.5, (s + 1) * warmup ** -1.5))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor(args))
     model.train()
     order_rng = random.Random(args.seed)
     budget = args.minutes * 60 if args.minutes > 0 else math.inf
@@ -445,8 +461,13 @@ def main():
                    help="longer training utterances left out")
     p.add_argument("--time-warp", type=int, default=5,
                    help="SpecAugment time-warp window (0: none)")
-    p.add_argument("--lr", type=float, default=2e-3, help="WarmupLR's peak learning rate")
+    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
     p.add_argument("--warmup-steps", type=int, default=400)
+    p.add_argument("--schedule", choices=["warmuplr", "cosine"], default="warmuplr",
+                   help="ESPnet WarmupLR, or linear warm-up then cosine decay to --min-lr at "
+                        "--total-steps (schedule.type cosine)")
+    p.add_argument("--total-steps", type=int, default=0, help="cosine: where the decay ends")
+    p.add_argument("--min-lr", type=float, default=0.0, help="cosine: the final learning rate")
     p.add_argument("--beam", type=int, default=10, help="prefix beam size (1: greedy only)")
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--seed", type=int, default=2022)
@@ -454,6 +475,8 @@ def main():
     args = p.parse_args()
     if args.minutes <= 0 and args.max_steps <= 0:
         p.error("give --minutes or --max-steps")
+    if args.schedule == "cosine" and args.total_steps <= args.warmup_steps:
+        p.error("--schedule cosine needs --total-steps above --warmup-steps")
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)

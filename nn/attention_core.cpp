@@ -80,6 +80,12 @@ void AttentionBase::check_inputs(const Tensor& x, const Tensor& mask,
   check_positions(x, 2 * x.size(1) - 1, pos_emb);
 }
 
+void AttentionBase::accept_inputs(const Tensor& x, const Tensor& mask,
+                                  const Tensor& pos_emb) const {
+  check_inputs(x, mask, pos_emb);
+  if (input_observer) input_observer(x, mask, pos_emb);
+}
+
 void AttentionBase::check_chunk(const Tensor& x, int64_t history,
                                 const AttentionStreamWeights& shared) const {
   check_input(x, Tensor());

@@ -5,6 +5,7 @@
 // with learned biases u = pos_bias_u, v = pos_bias_v [H, d_k]. Absolute positions: q k^T / sqrt(d_k).
 // The 1/sqrt(d_k) is applied to the queries (fewer elements than the scores).
 #pragma once
+#include <functional>
 #include <memory>
 
 #include "attention.h"
@@ -33,6 +34,11 @@ class AttentionBase : public Attention {
   std::shared_ptr<Linear> linear_pos;  // d_model -> d_model, no bias (relative only)
   Tensor pos_bias_u, pos_bias_v;       // [H, d_k] (relative only)
 
+  // When set, forward() (mha, gqa, mla) first hands it its inputs (x [B, T, d_model], mask,
+  // pos_emb, as forward takes them). asr-convert uses it to collect the inputs reaching each
+  // layer.
+  std::function<void(const Tensor& x, const Tensor& mask, const Tensor& pos_emb)> input_observer;
+
   // linear_pos per head when relative (and linear_pos exists: not for linear attention).
   Tensor stream_positions(const Tensor& pos_table) const override;
 
@@ -48,6 +54,8 @@ class AttentionBase : public Attention {
   void check_input(const Tensor& x, const Tensor& mask) const;
   // check_input, and pos_emb [1, 2T-1, d_model] defined exactly when relative.
   void check_inputs(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) const;
+  // check_inputs, then input_observer when set.
+  void accept_inputs(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) const;
   // A chunk x [B, T, d_model] after `history` cached frames, inference only; when relative,
   // shared.pos covers positions history+T-1.
   void check_chunk(const Tensor& x, int64_t history, const AttentionStreamWeights& shared) const;

@@ -15,7 +15,7 @@ GroupedQueryAttention::GroupedQueryAttention(const AttentionConfig& c) : Attenti
 
 Tensor GroupedQueryAttention::forward(const Tensor& x, const Tensor& mask,
                                       const Tensor& pos_emb) {
-  check_inputs(x, mask, pos_emb);
+  accept_inputs(x, mask, pos_emb);
   const int64_t G = config_.num_kv_heads;
   Tensor q = split_heads(linear_q->forward(x), config_.num_heads);  // [B, H, T, d_k]
   Tensor k = split_heads(linear_k->forward(x), G);                  // [B, G, T, d_k]

@@ -14,8 +14,7 @@ MultiHeadAttention::MultiHeadAttention(const AttentionConfig& c) : AttentionBase
 }
 
 Tensor MultiHeadAttention::forward(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) {
-  check_inputs(x, mask, pos_emb);
-  if (input_observer) input_observer(x, mask, pos_emb);
+  accept_inputs(x, mask, pos_emb);
   const int64_t H = config_.num_heads;
   Tensor q = split_heads(linear_q->forward(x), H);  // [B, H, T, d_k]
   Tensor k = split_heads(linear_k->forward(x), H);  // [B, H, T, d_k]

@@ -3,8 +3,6 @@
 // Parameters: linear_q, linear_k, linear_v, linear_out (with bias), plus linear_pos,
 // pos_bias_u, pos_bias_v under relative positions.
 #pragma once
-#include <functional>
-
 #include "attention_core.h"
 
 namespace nn {
@@ -20,10 +18,6 @@ class MultiHeadAttention : public AttentionBase {
   int64_t cache_floats_per_frame() const override { return 2 * config_.d_model; }
 
   std::shared_ptr<Linear> linear_q, linear_k, linear_v, linear_out;  // d_model -> d_model
-
-  // When set, forward() first hands it its inputs (x [B, T, d_model], mask, pos_emb, as
-  // forward takes them). asr-convert uses it to collect the inputs reaching each layer.
-  std::function<void(const Tensor& x, const Tensor& mask, const Tensor& pos_emb)> input_observer;
 
  protected:
   int64_t int8_cache_bytes(int64_t history, int64_t chunks) const override {

@@ -26,7 +26,7 @@ Tensor MultiHeadLatentAttention::query(const Tensor& x) const {
 
 Tensor MultiHeadLatentAttention::forward(const Tensor& x, const Tensor& mask,
                                          const Tensor& pos_emb) {
-  check_inputs(x, mask, pos_emb);
+  accept_inputs(x, mask, pos_emb);
   Tensor q = query(x);   // [B, H, T, d_k]
   Tensor c = latent(x);  // [B, T, L]
   if (absorb_)

@@ -65,8 +65,9 @@ struct TrainConfig {
   int64_t accum_grad = 4;           // batches per optimizer step
   int64_t validate_every = 0;       // optimizer steps; 0: after each epoch
   int64_t log_every = 100;          // optimizer steps
-  int64_t keep_checkpoints = 10;    // the best ones by validation loss
+  int64_t keep_checkpoints = 10;    // the newest validated ones kept (the best are kept too)
   int64_t average_best = 10;        // checkpoints averaged into the final model (0: none)
+  std::string best_by = "wer";      // which checkpoints are best: wer | loss (dev, lower is better)
   std::string ctc_reduction = "batch";  // batch: summed loss / utterances; frame: / frames
   std::string device = "cpu";       // cpu | cuda (one GPU per rank under mpirun)
   std::string all_reduce = "auto";  // gradients under mpirun: auto | mpi | nccl (auto: nccl

@@ -70,6 +70,7 @@ std::vector<ConfigField> config_fields(Config& c) {
       {"train.log_every", &c.train.log_every, {}},
       {"train.keep_checkpoints", &c.train.keep_checkpoints, {}},
       {"train.average_best", &c.train.average_best, {}},
+      {"train.best_by", &c.train.best_by, {"wer", "loss"}},
       {"train.ctc_reduction", &c.train.ctc_reduction, {"batch", "frame"}},
       {"train.device", &c.train.device, {"cpu", "cuda"}},
       {"train.all_reduce", &c.train.all_reduce, {"auto", "mpi", "nccl"}},

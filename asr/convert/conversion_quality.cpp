@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <iomanip>
+#include <ostream>
 #include <sstream>
 
 #include "autograd/autograd.h"
@@ -25,7 +26,7 @@ std::vector<nn::Attention*> attention_modules(CtcModel& m) {
 
 // Clears the observers it was given when it goes out of scope.
 struct ObserverReset {
-  std::vector<nn::MultiHeadAttention*> layers;
+  std::vector<nn::AttentionBase*> layers;
   ~ObserverReset() {
     for (auto* a : layers) a->input_observer = nullptr;
   }
@@ -54,18 +55,21 @@ int64_t bytes(int64_t floats) { return floats * static_cast<int64_t>(sizeof(floa
 
 }  // namespace
 
-Captured capture_attention_inputs(CtcModel& mha, const std::vector<Batch>& batches) {
-  const bool was_training = mha.is_training();
-  mha.eval();
+Captured capture_attention_inputs(CtcModel& model, const std::vector<Batch>& batches,
+                                  int64_t chunk_size) {
+  const bool was_training = model.is_training();
+  model.eval();
   ag::NoGradGuard no_grad;
   ObserverReset reset;
   Captured c;
+  c.chunk_size = chunk_size;
   std::vector<int64_t> lengths;  // real encoder frames of the batch being run
-  const std::vector<nn::Attention*> modules = attention_modules(mha);
+  const std::vector<nn::Attention*> modules = attention_modules(model);
   c.layers.resize(modules.size());
   for (size_t i = 0; i < modules.size(); ++i) {
-    auto* a = dynamic_cast<nn::MultiHeadAttention*>(modules[i]);
-    AG_CHECK(a, "capture_attention_inputs: layer ", i, " is not mha");
+    auto* a = dynamic_cast<nn::AttentionBase*>(modules[i]);
+    AG_CHECK(a && a->config().type != "linear", "capture_attention_inputs: layer ", i,
+             " has no softmax attention");
     reset.layers.push_back(a);
     a->input_observer = [&layers = c.layers[i], &lengths](const Tensor& x, const Tensor& mask,
                                                           const Tensor& pos_emb) {
@@ -75,9 +79,9 @@ Captured capture_attention_inputs(CtcModel& mha, const std::vector<Batch>& batch
   for (const Batch& b : batches) {
     lengths.clear();
     for (int64_t n : b.lengths) lengths.push_back(nn::Conv2dSubsampling::output_length(n));
-    c.logits.push_back(mha.logits(b.feats, b.lengths));
+    c.logits.push_back(model.logits(b.feats, b.lengths, chunk_size));
   }
-  mha.train(was_training);
+  model.train(was_training);
   return c;
 }
 
@@ -99,6 +103,18 @@ std::vector<Matrix> input_grams(const Captured& captured) {
     for (int64_t i = 0; i < d; ++i)
       for (int64_t j = 0; j < i; ++j) g(j, i) = g(i, j);
     grams.push_back(std::move(g));
+  }
+  return grams;
+}
+
+std::vector<Matrix> sequential_grams(const Config& cfg, const CtcModel& mha,
+                                     const ConvertOptions& o, std::vector<Matrix> grams,
+                                     const std::vector<Batch>& batches, int64_t chunk_size,
+                                     std::ostream& log) {
+  for (size_t i = 1; i < grams.size(); ++i) {
+    Conversion partial = convert_model(cfg, mha, o, grams);  // layers >= i do not change input i
+    grams[i] = input_grams(capture_attention_inputs(*partial.model, batches, chunk_size))[i];
+    log << "asr-convert: --sequential: layer " << i << " recalibrated\n";
   }
   return grams;
 }
@@ -133,7 +149,8 @@ QualityReport measure_quality(CtcModel& mha, const Conversion& conversion, const
   }
   double diff = 0, ref = 0;
   for (size_t j = 0; j < batches.size(); ++j) {
-    nn::EncoderOutput out = conversion.model->logits(batches[j].feats, batches[j].lengths);
+    nn::EncoderOutput out =
+        conversion.model->logits(batches[j].feats, batches[j].lengths, captured.chunk_size);
     accumulate(out.out, captured.logits[j].out, out.lengths, diff, ref);
     r.utterances += batches[j].size();
   }

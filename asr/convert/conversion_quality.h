@@ -2,6 +2,7 @@
 // attention output on the very inputs the MHA model gives that layer, end to end the logits,
 // and (filled in by the caller) the WER of both.
 #pragma once
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,7 @@
 
 namespace asr {
 
-// One layer's attention inputs for one batch, as MultiHeadAttention::forward received them.
+// One layer's attention inputs for one batch, as its forward received them.
 struct LayerInput {
   Tensor x;                      // [B, T', d]
   Tensor mask, pos_emb;          // as forward takes them (may be undefined)
@@ -22,14 +23,27 @@ struct LayerInput {
 struct Captured {
   std::vector<std::vector<LayerInput>> layers;  // [layer][batch]
   std::vector<nn::EncoderOutput> logits;        // [batch]: the model's logits [B, T', vocab]
+  int64_t chunk_size = 0;                       // the chunk mask they ran under (0: none)
 };
 
-// Runs the MHA model over `batches` (eval mode, no grad) and keeps the inputs reaching each of
-// its attention layers, and its logits.
-Captured capture_attention_inputs(CtcModel& mha, const std::vector<Batch>& batches);
+// Runs the model (mha or mla) over `batches` (eval mode, no grad), in full context or under
+// a streaming chunk mask of chunk_size encoder frames with all history, and keeps the inputs
+// reaching each of its attention layers, and its logits.
+Captured capture_attention_inputs(CtcModel& model, const std::vector<Batch>& batches,
+                                  int64_t chunk_size = 0);
 
 // Per layer the Gram matrix sum_t x_t x_t^T [d, d] over the real frames of the inputs.
 std::vector<Matrix> input_grams(const Captured& captured);
+
+// Sequential calibration (as SVD-LLM and ASVD): layer i's Gram matrix from the inputs it gets in
+// the model converted (as `o` asks) with the statistics of layers 0 .. i-1 gathered so far, so
+// that each layer's factorization sees the errors of the converted layers below it. `grams`:
+// the MHA model's, from `batches` under the same chunk mask (layer 0's stays). One line per
+// layer on `log`.
+std::vector<Matrix> sequential_grams(const Config& cfg, const CtcModel& mha,
+                                     const ConvertOptions& o, std::vector<Matrix> grams,
+                                     const std::vector<Batch>& batches, int64_t chunk_size,
+                                     std::ostream& log);
 
 struct LayerQuality {
   int64_t layer = 0;
@@ -51,7 +65,7 @@ struct QualityReport {
 // The layers' conversion summaries and the cache sizes, nothing measured on data.
 QualityReport conversion_summary(const CtcModel& mha, const Conversion& conversion);
 // conversion_summary, and `conversion.model` compared with `mha` on the captured inputs (real
-// frames only).
+// frames only; the logits under the captured chunk mask).
 QualityReport measure_quality(CtcModel& mha, const Conversion& conversion, const Captured& captured,
                               const std::vector<Batch>& batches);
 

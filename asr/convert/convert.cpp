@@ -64,12 +64,53 @@ Matrix key_value_weight(const nn::MultiHeadAttention& a) {
   return stack_rows(to_matrix(a.linear_k->weight), to_matrix(a.linear_v->weight));
 }
 
-// One layer at latent rank r, factored in the weighting l [d, d].
+// diag(a, b) [a.rows + b.rows, a.cols + b.cols]
+Matrix block_diagonal(const Matrix& a, const Matrix& b) {
+  Matrix m(a.rows + b.rows, a.cols + b.cols);
+  for (int64_t i = 0; i < a.rows; ++i)
+    for (int64_t j = 0; j < a.cols; ++j) m(i, j) = a(i, j);
+  for (int64_t i = 0; i < b.rows; ++i)
+    for (int64_t j = 0; j < b.cols; ++j) m(a.rows + i, a.cols + j) = b(i, j);
+  return m;
+}
+
+Matrix scaled_identity(int64_t n, double s) {
+  Matrix m = identity(n);
+  for (int64_t i = 0; i < n; ++i) m(i, i) = s;
+  return m;
+}
+
+// The row weighting M = diag(M_k, M_v) [2d, 2d] of [W_k; W_v] that o asks for (empty: none),
+// for the input weighting l [d, d]: M_v^T M_v = W_o^T W_o (+ ridge) when output_weighted, else
+// I; M_k = a I with a = ||M_v W_v l||_F / ||W_k l||_F when balance_kv, else I.
+RowWeighting key_value_rows(const nn::MultiHeadAttention& a, const ConvertOptions& o,
+                            const Matrix& l) {
+  if (!o.output_weighted && !o.balance_kv) return {};
+  const int64_t d = a.config().d_model;
+  Matrix m_v = identity(d), m_v_inv = identity(d);
+  if (o.output_weighted) {
+    const Matrix w_o = to_matrix(a.linear_out->weight);  // [d, d]: out = W_o v
+    const Matrix l_o = gram_factor(matmul(transpose(w_o), w_o));
+    m_v = transpose(l_o);
+    m_v_inv = transpose(lower_inverse(l_o));
+  }
+  double scale = 1;
+  if (o.balance_kv) {
+    const double k_norm = frobenius_norm(matmul(to_matrix(a.linear_k->weight), l));
+    const double v_norm = frobenius_norm(matmul(m_v, matmul(to_matrix(a.linear_v->weight), l)));
+    if (k_norm > 0 && v_norm > 0) scale = v_norm / k_norm;
+  }
+  return {block_diagonal(scaled_identity(d, scale), m_v),
+          block_diagonal(scaled_identity(d, 1 / scale), m_v_inv)};
+}
+
+// One layer at latent rank r, factored in the input weighting l [d, d] and the row weighting
+// o asks for.
 LayerTensors convert_latent(const std::string& p, const nn::MultiHeadAttention& a,
                             const ConvertOptions& o, int64_t r, const Matrix& l) {
   const int64_t d = a.config().d_model;
-  const Matrix w = key_value_weight(a);  // [2d, d]
-  const LowRank f = factorize(w, l, r);  // up [2d, R], down [R, d]
+  const Matrix w = key_value_weight(a);                          // [2d, d]
+  const LowRank f = factorize(w, l, r, key_value_rows(a, o, l));  // up [2d, R], down [R, d]
   LayerTensors t;
   t.summary = {r, energy_kept(f.s, r), relative_error(w, matmul(f.up, f.down)), f.s};
   t.dropped = {p + "linear_k.weight", p + "linear_k.bias", p + "linear_v.weight",
@@ -86,6 +127,21 @@ LayerTensors convert_latent(const std::string& p, const nn::MultiHeadAttention& 
                                    {p + "linear_uq.weight", to_tensor(q.up)},
                                    {p + "linear_uq.bias", a.linear_q->bias}});
   }
+  return t;
+}
+
+// One layer caching its input: latent = x (W_dkv = I [d, d]), W_uk = W_k, W_uv = W_v. Exact.
+LayerTensors convert_input_cache(const std::string& p, const nn::MultiHeadAttention& a) {
+  const int64_t d = a.config().d_model;
+  LayerTensors t;
+  t.summary = {d, 1.0, 0.0, {}};
+  t.dropped = {p + "linear_k.weight", p + "linear_k.bias", p + "linear_v.weight",
+               p + "linear_v.bias"};
+  t.added = {{p + "linear_dkv.weight", to_tensor(identity(d))},
+             {p + "linear_uk.weight", a.linear_k->weight},
+             {p + "linear_uk.bias", a.linear_k->bias},
+             {p + "linear_uv.weight", a.linear_v->weight},
+             {p + "linear_uv.bias", a.linear_v->bias}};
   return t;
 }
 
@@ -182,10 +238,15 @@ int64_t budget_floats(const CtcModel& mha, const ConvertOptions& o) {
   return floats;
 }
 
-LowRank factorize(const Matrix& w, const Matrix& l, int64_t r) {
+LowRank factorize(const Matrix& w, const Matrix& l, int64_t r, const RowWeighting& rows) {
   AG_CHECK(l.rows == w.cols && l.cols == w.cols, "factorize: weighting [", l.rows, ",", l.cols,
            "] for a matrix with ", w.cols, " columns");
-  Svd f = svd(matmul(w, l));
+  const bool weighted = rows.m.rows > 0;
+  AG_CHECK(!weighted || (rows.m.rows == w.rows && rows.m.cols == w.rows &&
+                         rows.m_inv.rows == w.rows && rows.m_inv.cols == w.rows),
+           "factorize: row weighting [", rows.m.rows, ",", rows.m.cols, "] for a matrix with ",
+           w.rows, " rows");
+  Svd f = svd(matmul(weighted ? matmul(rows.m, w) : w, l));
   const int64_t k = std::min<int64_t>(r, static_cast<int64_t>(f.s.size()));
   Matrix up(w.rows, r), scaled_vt(r, w.cols);  // extra rows/columns beyond k stay zero
   for (int64_t j = 0; j < k; ++j) {
@@ -193,7 +254,7 @@ LowRank factorize(const Matrix& w, const Matrix& l, int64_t r) {
     for (int64_t i = 0; i < w.rows; ++i) up(i, j) = f.u(i, j) * root;
     for (int64_t i = 0; i < w.cols; ++i) scaled_vt(j, i) = f.vt(j, i) * root;
   }
-  return {up, matmul(scaled_vt, lower_inverse(l)), f.s};
+  return {weighted ? matmul(rows.m_inv, up) : up, matmul(scaled_vt, lower_inverse(l)), f.s};
 }
 
 Matrix gram_factor(const Matrix& gram) {
@@ -213,9 +274,11 @@ void check_convert_options(const Config& source, const ConvertOptions& o) {
   AG_CHECK(o.to == "mla_simple" || o.to == "mla" || o.to == "gqa", "--to '", o.to,
            "' is not one of mla_simple, mla, gqa");
   if (o.to == "gqa") {
-    AG_CHECK(rank_flags(o).empty() && !o.q_latent_dim,
-             "--latent-dim(s), --energy, --cache-budget, --cache-fraction and --q-latent-dim are "
-             "for --to mla_simple or mla, not gqa");
+    AG_CHECK(rank_flags(o).empty() && !o.q_latent_dim && !o.cache_input && !o.output_weighted &&
+                 !o.balance_kv,
+             "--latent-dim(s), --energy, --cache-budget, --cache-fraction, --q-latent-dim, "
+             "--cache-input, --weight-values-by-output and --balance-kv are for --to mla_simple "
+             "or mla, not gqa");
     AG_CHECK(o.kv_heads, "--to gqa needs --kv-heads G");
     AG_CHECK(*o.kv_heads >= 1 && a.num_heads % *o.kv_heads == 0, "--kv-heads ", *o.kv_heads,
              " must be at least 1 and divide the model's num_heads (", a.num_heads, ")");
@@ -223,6 +286,13 @@ void check_convert_options(const Config& source, const ConvertOptions& o) {
   }
   AG_CHECK(!o.kv_heads, "--kv-heads is for --to gqa, not ", o.to);
   const std::vector<std::string> given = rank_flags(o);
+  if (o.cache_input) {
+    AG_CHECK(given.empty() && !o.q_latent_dim && !o.output_weighted && !o.balance_kv,
+             "--cache-input keeps the layer input (latent d_model, exact): it takes no "
+             "--latent-dim(s), --energy, --cache-budget, --cache-fraction, --q-latent-dim, "
+             "--weight-values-by-output or --balance-kv");
+    return;
+  }
   std::string list;
   for (const auto& g : given) {
     if (!list.empty()) list += ", ";
@@ -274,18 +344,21 @@ Conversion convert_model(const Config& source, const CtcModel& mha, const Conver
              "matrix of layer ", i, " is [", grams[i].rows, ",", grams[i].cols, "], expected [", d,
              ",", d, "]");
     weightings.push_back(grams.empty() ? identity(d) : gram_factor(grams[i]));
-    spectra.push_back(svd(matmul(key_value_weight(*layers[i].second), weightings.back())).s);
+    const nn::MultiHeadAttention& a = *layers[i].second;
+    const RowWeighting rows = key_value_rows(a, o, weightings.back());
+    const Matrix w = key_value_weight(a);
+    spectra.push_back(svd(matmul(rows.m.rows ? matmul(rows.m, w) : w, weightings.back())).s);
   }
-  const std::vector<int64_t> ranks = spectra.empty() ? std::vector<int64_t>{}
-                                                     : latent_ranks(o, budget, spectra);
+  const std::vector<int64_t> ranks =
+      spectra.empty() || o.cache_input ? std::vector<int64_t>{} : latent_ranks(o, budget, spectra);
   std::vector<LayerConversion> summaries;
   std::set<std::string> dropped;
   nn::NamedTensors added;
   for (size_t i = 0; i < layers.size(); ++i) {
     const auto& [name, a] = layers[i];
-    LayerTensors t = o.to == "gqa"
-                         ? convert_gqa(name + ".", *a, *o.kv_heads)
-                         : convert_latent(name + ".", *a, o, ranks[i], weightings[i]);
+    LayerTensors t = o.to == "gqa"   ? convert_gqa(name + ".", *a, *o.kv_heads)
+                     : o.cache_input ? convert_input_cache(name + ".", *a)
+                                     : convert_latent(name + ".", *a, o, ranks[i], weightings[i]);
     summaries.push_back(t.summary);
     dropped.insert(t.dropped.begin(), t.dropped.end());
     added.insert(added.end(), t.added.begin(), t.added.end());

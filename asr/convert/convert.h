@@ -6,6 +6,11 @@
 //   W_dkv = S_R^1/2 V_R^T L^-1,   W_up = U_R S_R^1/2,
 // L = I (plain SVD, best in ||W - W_r||_F) or the Cholesky factor of the Gram matrix
 // G = X^T X = L L^T of the layer's real inputs X (calibrated, best in ||X (W - W_r)^T||_F).
+// Optionally the rows are weighted too, M = diag(M_k, M_v) (best in ||M (W - W_r) L||_F, from
+// the SVD of M W L, W_up = M^-1 U_R S_R^1/2): values through the output projection (M_v^T M_v
+// = W_o^T W_o, the error as the layer's output sees it) and keys and values balanced to equal
+// weighted norms (M_k = a I, TransMLA). cache_input keeps the layer input itself as the latent
+// (W_dkv = I, W_uk = W_k, W_uv = W_v; R = d): the exact equal-bytes baseline.
 // Key and value biases are kept exactly (linear_uk.bias = b_k, linear_uv.bias = b_v). R >= the
 // rank of W is exact; R may exceed d (up to 2d): the extra directions are zero. With
 // q_latent_dim Q (mla), W_q is factored the same way into linear_dq [Q, d] and linear_uq [d, Q]
@@ -37,6 +42,9 @@ struct ConvertOptions {
   std::optional<double> cache_fraction;  // mla*: the same, as this fraction of the MHA's bytes
   std::optional<int64_t> q_latent_dim;  // mla: low-rank query, 1 <= Q <= d_model
   std::optional<int64_t> kv_heads;      // gqa: G dividing num_heads
+  bool cache_input = false;      // mla*: the latent is the layer input x (R = d_model, exact)
+  bool output_weighted = false;  // mla*: value rows weighted by the output projection (M_v)
+  bool balance_kv = false;       // mla*: keys scaled so ||M_k W_k L|| = ||M_v W_v L|| (TransMLA)
 };
 
 // Throws ag::Error naming the flag and its value when `o` does not fit the source config
@@ -68,15 +76,20 @@ struct Conversion {
 Conversion convert_model(const Config& source, const CtcModel& mha, const ConvertOptions& o,
                          const std::vector<Matrix>& grams = {});
 
-// A rank-r factorization w ~ up * down of w [m, n] in the norm ||(w - up down) l||_F:
-// down = S_r^1/2 V_r^T l^-1 [r, n], up = U_r S_r^1/2 [m, r] from the SVD of w l
+// An invertible weighting of a factorization's rows, with its inverse; empty: the identity.
+struct RowWeighting {
+  Matrix m, m_inv;  // [rows, rows]
+};
+
+// A rank-r factorization w ~ up * down of w [m, n] in the norm ||m (w - up down) l||_F:
+// down = S_r^1/2 V_r^T l^-1 [r, n], up = m^-1 U_r S_r^1/2 [m, r] from the SVD of m w l
 // (l lower triangular [n, n]; identity for the plain SVD). r may exceed min(m, n): the extra
 // rows of down and columns of up are zero.
 struct LowRank {
   Matrix up, down;
-  std::vector<double> s;  // singular values of w l
+  std::vector<double> s;  // singular values of m w l
 };
-LowRank factorize(const Matrix& w, const Matrix& l, int64_t r);
+LowRank factorize(const Matrix& w, const Matrix& l, int64_t r, const RowWeighting& rows = {});
 
 // The lower Cholesky factor of gram + ridge I, ridge = 1e-6 trace(gram) / n (positive
 // definite even when some input directions never occur).

@@ -50,8 +50,20 @@ int64_t vocab_size_of(const nn::SafetensorsFile& f, const std::string& path) {
   ag::detail::fail("--input ", path, " has no ctc.ctc_lo.weight (not a CTC model checkpoint?)");
 }
 
-double wer(CtcModel& model, DataSet& data, const Tokenizer& tokenizer, int beam) {
-  return evaluate(model, *data.loader, tokenizer, {beam, 0, -1}).words.rate();
+double wer(CtcModel& model, DataSet& data, const Tokenizer& tokenizer, int beam, int64_t chunk) {
+  return evaluate(model, *data.loader, tokenizer, {beam, chunk, -1}).words.rate();
+}
+
+// The flags that shaped the factorization, for the converted file's metadata.
+std::string conversion_flags(const ConvertToolOptions& o) {
+  std::string s = "asr-convert --to " + o.convert.to;
+  if (o.convert.cache_input) s += " --cache-input";
+  if (o.convert.output_weighted) s += " --weight-values-by-output";
+  if (o.convert.balance_kv) s += " --balance-kv";
+  if (!o.calibration.empty()) s += " --calibration " + o.calibration;
+  if (o.sequential) s += " --sequential";
+  if (o.calibration_chunk > 0) s += " --calibration-chunk " + std::to_string(o.calibration_chunk);
+  return s;
 }
 
 }  // namespace
@@ -68,6 +80,11 @@ nlohmann::json run_convert(const ConvertToolOptions& o, std::ostream& out) {
   check_convert_options(cfg, o.convert);
   AG_CHECK(o.calibration.empty() || o.convert.to != "gqa",
            "--calibration applies to --to mla_simple or mla; gqa pools heads without data");
+  AG_CHECK(!o.calibration.empty() || (!o.sequential && o.calibration_chunk == 0),
+           "--sequential and --calibration-chunk need --calibration DATA");
+  AG_CHECK(o.calibration_chunk >= 0 && o.test_chunk >= 0, "--calibration-chunk ",
+           o.calibration_chunk, " and --test-chunk ", o.test_chunk, " must not be negative");
+  AG_CHECK(o.test_chunk == 0 || !o.test_quality.empty(), "--test-chunk needs --test-quality DATA");
 
   // The data sets first: a bad flag fails before any work.
   std::optional<DataManifest> calibration_data, test_data;
@@ -91,7 +108,10 @@ nlohmann::json run_convert(const ConvertToolOptions& o, std::ostream& out) {
   if (!o.calibration.empty()) {
     DataSet calibration = load_data(cfg, *assets, o.input, "--calibration", o.calibration,
                                       *calibration_data, o.calibration_utts);
-    grams = input_grams(capture_attention_inputs(mha, calibration.batches));
+    grams = input_grams(capture_attention_inputs(mha, calibration.batches, o.calibration_chunk));
+    if (o.sequential)
+      grams = sequential_grams(cfg, mha, o.convert, std::move(grams), calibration.batches,
+                               o.calibration_chunk, std::cerr);
   }
   Conversion conversion = convert_model(cfg, mha, o.convert, grams);
 
@@ -101,8 +121,7 @@ nlohmann::json run_convert(const ConvertToolOptions& o, std::ostream& out) {
   for (const auto& [key, value] : attached.metadata) meta.erase(key);
   meta["config"] = to_yaml(conversion.config);
   meta["converted_from"] = o.input;
-  meta["conversion"] = "asr-convert --to " + o.convert.to +
-                       (o.calibration.empty() ? "" : " --calibration " + o.calibration);
+  meta["conversion"] = conversion_flags(o);
   if (fs::path(o.output).has_parent_path())
     fs::create_directories(fs::path(o.output).parent_path());
   save_model_file(o.output, *conversion.model, meta, attached);
@@ -112,10 +131,10 @@ nlohmann::json run_convert(const ConvertToolOptions& o, std::ostream& out) {
   if (!o.test_quality.empty()) {
     DataSet test = load_data(cfg, *assets, o.input, "--test-quality", o.test_quality, *test_data,
                              o.quality_utts);
-    report =
-        measure_quality(mha, conversion, capture_attention_inputs(mha, test.batches), test.batches);
-    report.wer_before = wer(mha, test, *assets->tokenizer, o.beam_size);
-    report.wer_after = wer(*conversion.model, test, *assets->tokenizer, o.beam_size);
+    report = measure_quality(mha, conversion,
+                             capture_attention_inputs(mha, test.batches, o.test_chunk), test.batches);
+    report.wer_before = wer(mha, test, *assets->tokenizer, o.beam_size, o.test_chunk);
+    report.wer_after = wer(*conversion.model, test, *assets->tokenizer, o.beam_size, o.test_chunk);
   }
   out << format_report(report);
   nlohmann::json j = to_json(report);
@@ -123,6 +142,8 @@ nlohmann::json run_convert(const ConvertToolOptions& o, std::ostream& out) {
   j["output"] = o.output;
   j["to"] = o.convert.to;
   j["calibration"] = o.calibration;
+  j["conversion"] = conversion_flags(o);
+  j["test_chunk"] = o.test_chunk;
   if (!o.report.empty()) nn::write_file_atomic(o.report, j.dump(2) + "\n");
   return j;
 }

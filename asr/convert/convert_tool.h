@@ -16,8 +16,11 @@ struct ConvertToolOptions {
   ConvertOptions convert;
   std::string calibration;         // data set for the calibrated factorization ("": plain SVD)
   int64_t calibration_utts = 200;  // first utterances of it used
+  bool sequential = false;         // each layer's statistics from the model converted below it
+  int64_t calibration_chunk = 0;   // calibration under a chunk mask of C encoder frames (0: none)
   std::string test_quality;        // data set to compare the models on ("": none)
   int64_t quality_utts = 100;
+  int64_t test_chunk = 0;  // quality and WER under a chunk mask of C encoder frames (0: none)
   std::string report;   // JSON report path ("": none)
   int beam_size = 1;    // WER decoding (1: greedy)
   int64_t threads = 0;  // 0: all cores

@@ -7,24 +7,22 @@
 #include <ostream>
 #include <regex>
 #include <set>
+#include <utility>
 
 #include "asr/model/checkpoint.h"
 #include "nn/safetensors.h"
 
 namespace asr {
 
-namespace {
-bool better(const CheckpointRecord& a, const CheckpointRecord& b) {
-  if (a.dev_wer != b.dev_wer) return a.dev_wer < b.dev_wer;
-  return a.dev_loss < b.dev_loss;
-}
-}  // namespace
-
 std::vector<CheckpointRecord> CheckpointKeeper::best(int64_t n) const {
   std::vector<CheckpointRecord> v;
   for (const auto& r : kept_)
     if (r.dev_wer >= 0) v.push_back(r);
-  std::stable_sort(v.begin(), v.end(), better);
+  auto key = [this](const CheckpointRecord& r) {
+    return by_ == BestBy::kWer ? std::pair(r.dev_wer, r.dev_loss) : std::pair(r.dev_loss, r.dev_wer);
+  };
+  std::stable_sort(v.begin(), v.end(),
+                   [&](const CheckpointRecord& a, const CheckpointRecord& b) { return key(a) < key(b); });
   if (static_cast<int64_t>(v.size()) > n) v.resize(static_cast<size_t>(std::max<int64_t>(n, 0)));
   return v;
 }

@@ -1,5 +1,6 @@
 // Which checkpoints stay on disk: the newest `keep_last` validated ones, the `keep_best` best
-// by dev WER (lower is better; ties by dev loss), and the newest of all. The best ones are
+// by dev WER (ties by dev loss) or by dev loss (ties by WER; train.best_by), lower being better,
+// and the newest of all. The best ones are
 // what gets averaged at the end. An unvalidated checkpoint (written on a signal or by
 // train.checkpoint_every_minutes) only serves resuming: it goes when a newer one is written.
 #pragma once
@@ -20,9 +21,13 @@ struct CheckpointRecord {
   double dev_loss;
 };
 
+// What "best" means: ESPnet's best_model_criterion, lower is better.
+enum class BestBy { kWer, kLoss };
+
 class CheckpointKeeper {
  public:
-  CheckpointKeeper(int64_t keep_last, int64_t keep_best) : keep_last_(keep_last), keep_best_(keep_best) {}
+  CheckpointKeeper(int64_t keep_last, int64_t keep_best, BestBy by = BestBy::kWer)
+      : keep_last_(keep_last), keep_best_(keep_best), by_(by) {}
   // Records a new checkpoint and deletes the files no longer kept.
   void add(const CheckpointRecord& r);
   // The best `n` validated checkpoints, best first.
@@ -34,6 +39,7 @@ class CheckpointKeeper {
 
  private:
   int64_t keep_last_, keep_best_;
+  BestBy by_;
   std::vector<CheckpointRecord> kept_;  // by step
 };
 

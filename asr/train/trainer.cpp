@@ -176,7 +176,8 @@ Trainer::Trainer(const TrainOptions& o)
   if (!o.dry_run)
     device_ = select_device(cfg_.train.device, "train.device", comm_.local_rank(),
                             comm_.local_size());
-  keeper_ = CheckpointKeeper(cfg_.train.keep_checkpoints, std::max<int64_t>(cfg_.train.average_best, 1));
+  keeper_ = CheckpointKeeper(cfg_.train.keep_checkpoints, std::max<int64_t>(cfg_.train.average_best, 1),
+                             cfg_.train.best_by == "loss" ? BestBy::kLoss : BestBy::kWer);
   comm_.set_timeout(cfg_.train.collective_timeout_s);
   max_steps_ = o.max_steps >= 0 ? o.max_steps : cfg_.train.max_steps;
   if (int threads = dist::threads_per_rank(static_cast<int>(cfg_.train.threads), comm_); threads > 0)

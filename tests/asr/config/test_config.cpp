@@ -221,7 +221,7 @@ BOOST_AUTO_TEST_CASE(to_yaml_round_trips_every_key) {
             {false, 1, 13, 3, 0.1f, 0}, false, "keep"};
   c.optim = {"sgd", 3.7e-4f, {0.85f, 0.97f}, 1e-9f, 0.01f, 0.5f, true, 1.5f};
   c.schedule = {"cosine", 123, 4567, 1.25e-5f};
-  c.train = {9, 100000, 2, 500, 10, 5, 3, "frame", "cuda", "nccl", 2, true, true, 8, 4, 1, 12.5f, 30, 45,
+  c.train = {9, 100000, 2, 500, 10, 5, 3, "loss", "frame", "cuda", "nccl", 2, true, true, 8, 4, 1, 12.5f, 30, 45,
              {"encoder.embed"}, {"*.linear_dkv", "*.linear_uk"}, "/tmp/mha.safetensors", 0.5f, 2};
   asr::sync_attention(c.model);
 

@@ -66,6 +66,26 @@ BOOST_AUTO_TEST_CASE(unvalidated_checkpoints_last_until_a_newer_one) {
   for (int64_t step : {1, 2, 4, 5}) BOOST_TEST(!fs::exists(model_file(dir, step)), step);
 }
 
+BOOST_AUTO_TEST_CASE(best_is_the_lowest_wer_or_the_lowest_loss_as_configured) {
+  // step: (dev WER, dev loss); WER and loss disagree, and steps 2 and 4 tie on WER.
+  const std::vector<asr::CheckpointRecord> records = {
+      {1, "", 1.10, 250.0}, {2, "", 1.02, 240.0}, {3, "", 1.05, 230.0}, {4, "", 1.02, 235.0}};
+  auto best_steps = [&](asr::BestBy by) {
+    fs::path dir = fresh_dir(by == asr::BestBy::kWer ? "by_wer" : "by_loss");
+    asr::CheckpointKeeper keeper(10, 3, by);
+    for (auto r : records) {
+      write_checkpoint(dir, r.step);
+      r.path = model_file(dir, r.step);
+      keeper.add(r);
+    }
+    std::vector<int64_t> steps;
+    for (const auto& r : keeper.best(3)) steps.push_back(r.step);
+    return steps;
+  };
+  BOOST_TEST(best_steps(asr::BestBy::kWer) == (std::vector<int64_t>{4, 2, 3}), "WER, ties by loss");
+  BOOST_TEST(best_steps(asr::BestBy::kLoss) == (std::vector<int64_t>{3, 4, 2}), "loss");
+}
+
 BOOST_AUTO_TEST_CASE(resume_auto_passes_over_damaged_checkpoints_to_the_newest_complete_one) {
   fs::path dir = fresh_dir("complete");
   for (int64_t step : {2, 10, 30}) write_checkpoint(dir, step);
