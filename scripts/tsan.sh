@@ -37,5 +37,15 @@ cmake --build build-tsan -j"$(nproc)" --target "${tests[@]}" asr-train asr-prepa
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1"
 export OMP_TOOL_LIBRARIES="$archer" ARCHER_OPTIONS="verbose=1"
 export OMP_NUM_THREADS=3 OPENBLAS_NUM_THREADS=1
+# The canary: a race in our own parallel_for must be reported under these options.
+clang++ -std=c++20 -O1 -g -fopenmp -fsanitize=thread -I. tests/sanitizer/tsan_canary.cpp \
+  -o build-tsan/tsan_canary
+if build-tsan/tsan_canary >build-tsan/tsan_canary.log 2>&1 ||
+   ! grep -q "WARNING: ThreadSanitizer: data race" build-tsan/tsan_canary.log; then
+  echo "tsan.sh: the canary's race was not reported (build-tsan/tsan_canary.log): these" \
+       "options would hide races" >&2
+  exit 1
+fi
+echo "tsan.sh: the canary's race was reported, as it must be" >&2
 cd build-tsan
 ctest --output-on-failure -R "^($(IFS='|'; echo "${tests[*]}"))\$"
