@@ -17,28 +17,30 @@ int64_t EncoderCache::history_chunks() const {
   return end - first;
 }
 
-int64_t EncoderCache::attention_bytes() const {
+namespace {
+// The sum of bytes_of(layer) over the layers.
+template <class Layers, class Bytes>
+int64_t summed(const Layers& layers, Bytes bytes_of) {
   int64_t n = 0;
-  for (const BlockCache& layer : layers) n += layer.attention.bytes();
+  for (const auto& layer : layers) n += bytes_of(layer);
   return n;
+}
+}  // namespace
+
+int64_t EncoderCache::attention_bytes() const {
+  return summed(layers, [](const BlockCache& l) { return l.attention.bytes(); });
 }
 
 int64_t EncoderCache::conv_bytes() const {
-  int64_t n = 0;
-  for (const BlockCache& layer : layers) n += layer.conv_bytes();
-  return n;
+  return summed(layers, [](const BlockCache& l) { return l.conv_bytes(); });
 }
 
 int64_t EncoderCache::attention_capacity_bytes() const {
-  int64_t n = 0;
-  for (const BlockCache& layer : layers) n += layer.attention.capacity_bytes();
-  return n;
+  return summed(layers, [](const BlockCache& l) { return l.attention.capacity_bytes(); });
 }
 
 int64_t EncoderStreamWeights::bytes() const {
-  int64_t n = 0;
-  for (const AttentionStreamWeights& layer : layers) n += layer.bytes();
-  return n;
+  return summed(layers, [](const AttentionStreamWeights& l) { return l.bytes(); });
 }
 
 std::vector<FrameWindow> stream_windows(int64_t frames, int64_t chunk_size) {

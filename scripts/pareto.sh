@@ -22,8 +22,9 @@
 # --set train.dynamic_chunk=true" for recipes/an4/stream.yaml's model), CONVERT_ARGS (more
 # asr-convert arguments for every MLA conversion, e.g. "--calibration-chunk 16").
 set -euo pipefail
+MHA=$(realpath "${1:?usage: scripts/pareto.sh MHA_CHECKPOINT}")
 cd "$(dirname "$0")/.."
-MHA=${1:?usage: scripts/pareto.sh MHA_CHECKPOINT}
+
 DATA=${DATA:-data/an4}
 OUT=${OUT:-exp/pareto}
 CHUNK=${CHUNK:-16}

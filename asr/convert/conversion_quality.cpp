@@ -111,8 +111,12 @@ std::vector<Matrix> sequential_grams(const Config& cfg, const CtcModel& mha,
                                      const ConvertOptions& o, std::vector<Matrix> grams,
                                      const std::vector<Batch>& batches, int64_t chunk_size,
                                      std::ostream& log) {
+  AG_CHECK(!o.cache_budget && !o.cache_fraction, "sequential calibration takes ranks as given "
+           "or by energy, not a cache budget (the allocation would move earlier layers' ranks)");
   for (size_t i = 1; i < grams.size(); ++i) {
-    Conversion partial = convert_model(cfg, mha, o, grams);  // layers >= i do not change input i
+    // Input i depends on layers 0 .. i-1 only, whose ranks (given, or by energy from their
+    // own statistics) and statistics are final by now.
+    Conversion partial = convert_model(cfg, mha, o, grams);
     grams[i] = input_grams(capture_attention_inputs(*partial.model, batches, chunk_size))[i];
     log << "asr-convert: --sequential: layer " << i << " recalibrated\n";
   }

@@ -37,7 +37,9 @@ std::vector<Matrix> input_grams(const Captured& captured);
 
 // Sequential calibration (as SVD-LLM and ASVD): layer i's Gram matrix from the inputs it gets in
 // the model converted (as `o` asks) with the statistics of layers 0 .. i-1 gathered so far, so
-// that each layer's factorization sees the errors of the converted layers below it. `grams`:
+// that each layer's factorization sees the errors of the converted layers below it. Ranks as
+// given or by energy; a cache budget is refused (its allocation would move the ranks of the
+// layers below i after their inputs were taken). `grams`:
 // the MHA model's, from `batches` under the same chunk mask (layer 0's stays). One line per
 // layer on `log`.
 std::vector<Matrix> sequential_grams(const Config& cfg, const CtcModel& mha,

@@ -195,7 +195,8 @@ std::vector<int64_t> latent_ranks(const ConvertOptions& o, int64_t budget,
   return ranks;
 }
 
-// The latent flags given, as "--flag value" each.
+}  // namespace
+
 std::vector<std::string> rank_flags(const ConvertOptions& o) {
   std::vector<std::string> given;
   auto add = [&](const char* flag, const auto& v) {
@@ -218,8 +219,6 @@ std::vector<std::string> rank_flags(const ConvertOptions& o) {
   add("--cache-fraction", o.cache_fraction);
   return given;
 }
-
-}  // namespace
 
 int64_t budget_floats(const CtcModel& mha, const ConvertOptions& o) {
   if (!o.cache_budget && !o.cache_fraction) return 0;

@@ -8,14 +8,14 @@
 // G = X^T X = L L^T of the layer's real inputs X (calibrated, best in ||X (W - W_r)^T||_F).
 // Optionally the rows are weighted too, M = diag(M_k, M_v) (best in ||M (W - W_r) L||_F, from
 // the SVD of M W L, W_up = M^-1 U_R S_R^1/2): values through the output projection (M_v^T M_v
-// = W_o^T W_o, the error as the layer's output sees it) and keys and values balanced to equal
-// weighted norms (M_k = a I, TransMLA). cache_input keeps the layer input itself as the latent
+// = W_o^T W_o: each frame's value error as W_o maps it, the attention's mixing of frames
+// ignored) and keys and values balanced to equal weighted norms (M_k = a I, TransMLA). cache_input keeps the layer input itself as the latent
 // (W_dkv = I, W_uk = W_k, W_uv = W_v; R = d): the exact equal-bytes baseline.
 // Key and value biases are kept exactly (linear_uk.bias = b_k, linear_uv.bias = b_v). R >= the
 // rank of W is exact; R may exceed d (up to 2d): the extra directions are zero. With
 // q_latent_dim Q (mla), W_q is factored the same way into linear_dq [Q, d] and linear_uq [d, Q]
 // (bias b_q). Everything else is copied by name. R is the same in every layer (latent_dim),
-// given per layer (latent_dims) or chosen per layer from the spectrum of W L (energy, or a
+// given per layer (latent_dims) or chosen per layer from the spectrum of M W L (energy, or a
 // cache budget: ranks.h).
 // gqa: the key and value heads of each group of num_heads / G consecutive heads are averaged
 // (weights and biases; Ainslie et al. 2023).
@@ -47,6 +47,10 @@ struct ConvertOptions {
   bool balance_kv = false;       // mla*: keys scaled so ||M_k W_k L|| = ||M_v W_v L|| (TransMLA)
 };
 
+// The rank flags given, as "--flag value" each (--latent-dim, --latent-dims, --energy,
+// --cache-budget, --cache-fraction).
+std::vector<std::string> rank_flags(const ConvertOptions& o);
+
 // Throws ag::Error naming the flag and its value when `o` does not fit the source config
 // (not an MHA model, a rank out of range, G not dividing the heads, ...).
 void check_convert_options(const Config& source, const ConvertOptions& o);
@@ -59,9 +63,9 @@ int64_t budget_floats(const CtcModel& mha, const ConvertOptions& o);
 
 struct LayerConversion {
   int64_t latent_dim = 0;               // the rank kept (gqa: 0)
-  double energy_kept = -1;              // sum of the kept s^2 / sum of all s^2 of W L (gqa: -1)
+  double energy_kept = -1;              // sum of the kept s^2 / sum of all s^2 of M W L (gqa: -1)
   double weight_relative_error = 0;     // ||W - W_r||_F / ||W||_F of W = [W_k; W_v]
-  std::vector<double> singular_values;  // of W L, descending (gqa: none)
+  std::vector<double> singular_values;  // of M W L, descending (gqa: none)
 };
 
 struct Conversion {

@@ -57,10 +57,15 @@ double wer(CtcModel& model, DataSet& data, const Tokenizer& tokenizer, int beam,
 // The flags that shaped the factorization, for the converted file's metadata.
 std::string conversion_flags(const ConvertToolOptions& o) {
   std::string s = "asr-convert --to " + o.convert.to;
+  for (const std::string& flag : rank_flags(o.convert)) s += " " + flag;
+  if (o.convert.q_latent_dim) s += " --q-latent-dim " + std::to_string(*o.convert.q_latent_dim);
+  if (o.convert.kv_heads) s += " --kv-heads " + std::to_string(*o.convert.kv_heads);
   if (o.convert.cache_input) s += " --cache-input";
   if (o.convert.output_weighted) s += " --weight-values-by-output";
   if (o.convert.balance_kv) s += " --balance-kv";
-  if (!o.calibration.empty()) s += " --calibration " + o.calibration;
+  if (!o.calibration.empty())
+    s += " --calibration " + o.calibration + " --calibration-utts " +
+         std::to_string(o.calibration_utts);
   if (o.sequential) s += " --sequential";
   if (o.calibration_chunk > 0) s += " --calibration-chunk " + std::to_string(o.calibration_chunk);
   return s;
@@ -82,6 +87,13 @@ nlohmann::json run_convert(const ConvertToolOptions& o, std::ostream& out) {
            "--calibration applies to --to mla_simple or mla; gqa pools heads without data");
   AG_CHECK(!o.calibration.empty() || (!o.sequential && o.calibration_chunk == 0),
            "--sequential and --calibration-chunk need --calibration DATA");
+  AG_CHECK(o.calibration.empty() || !o.convert.cache_input,
+           "--cache-input caches the layer input as it is: --calibration has nothing to weigh");
+  AG_CHECK(!o.sequential || (!o.convert.cache_budget && !o.convert.cache_fraction),
+           "--sequential takes ranks per layer as given (--latent-dim, --latent-dims) or by "
+           "--energy, not a cache budget (its allocation would move the ranks of the layers "
+           "below each recalibrated one): run the budget once and pass its ranks as "
+           "--latent-dims");
   AG_CHECK(o.calibration_chunk >= 0 && o.test_chunk >= 0, "--calibration-chunk ",
            o.calibration_chunk, " and --test-chunk ", o.test_chunk, " must not be negative");
   AG_CHECK(o.test_chunk == 0 || !o.test_quality.empty(), "--test-chunk needs --test-quality DATA");

@@ -47,7 +47,6 @@ void make_output_folder(const std::string& dir) {
            std::strerror(errno));
 }
 
-
 volatile std::sig_atomic_t g_signal = 0;
 void on_signal(int sig) { g_signal = sig; }
 
@@ -535,8 +534,9 @@ void Trainer::finish() {
     nn::SafetensorsFile avg = average_checkpoints(paths);
     nn::save_safetensors(dir_ + "/model.avg.safetensors", avg.tensors, avg.metadata);
     std::cerr << "averaged " << paths.size() << " best checkpoints into " << dir_
-              << "/model.avg.safetensors (best dev WER " << std::fixed << std::setprecision(2)
-              << 100 * best.front().dev_wer << "% at step " << best.front().step << ")\n"
+              << "/model.avg.safetensors (best by dev " << cfg_.train.best_by << ": WER "
+              << std::fixed << std::setprecision(2) << 100 * best.front().dev_wer << "%, loss "
+              << best.front().dev_loss << " at step " << best.front().step << ")\n"
               << std::defaultfloat;
   }
   plot_curves(dir_);

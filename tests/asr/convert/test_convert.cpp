@@ -405,6 +405,19 @@ BOOST_AUTO_TEST_CASE(binary_refuses_with_a_message) {
   BOOST_CHECK_NE(r.rc, 0);
   BOOST_CHECK(has(r.err, "exclude each other"));
   BOOST_CHECK(!fs::exists(out));
+  // Options that would be silently useless or inconsistent together.
+  const std::string base = "--input " + in + " --output " + out + " --calibration /nonexistent ";
+  for (const auto& [flags, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--to mla --cache-input", "--calibration has nothing to weigh"},
+           {"--to mla --cache-fraction 0.25 --sequential", "not a cache budget"},
+           {"--to mla --cache-input --latent-dim 8", "it takes no --latent-dim"}}) {
+    r = convert_binary(base + flags);
+    BOOST_CHECK_NE(r.rc, 0);
+    BOOST_CHECK(has(r.err, message));
+  }
+  r = convert_binary("--input " + in + " --output " + out + " --to mla --latent-dim 8 --sequential");
+  BOOST_CHECK(has(r.err, "--sequential and --calibration-chunk need --calibration DATA"));
+  BOOST_CHECK(!fs::exists(out));
   r = convert_binary("--input " + in + " --output " + out + " --to mla_simple --latent-dim 8");
   BOOST_CHECK_EQUAL(r.rc, 0);
   BOOST_CHECK(fs::exists(out));
