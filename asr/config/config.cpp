@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -150,8 +151,38 @@ bool decode(const YAML::Node& n, float& v) {
 bool decode(const YAML::Node& n, bool& v) {
   return n.IsScalar() && YAML::convert<bool>::decode(n, v);
 }
+// Well-formed UTF-8 without control characters: what a path, name or pattern can be, and what
+// to_yaml writes back unchanged (found by fuzz_config: bytes \xff and \x01 in a path did not
+// read back equal).
+bool printable_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    if (lead < 0x80) {  // ASCII: no C0 control characters, no DEL
+      if (lead < 0x20 || lead == 0x7f) return false;
+      ++i;
+      continue;
+    }
+    size_t extra;  // continuation bytes after the lead byte
+    if (lead >= 0xc2 && lead <= 0xdf) extra = 1;
+    else if (lead >= 0xe0 && lead <= 0xef) extra = 2;
+    else if (lead >= 0xf0 && lead <= 0xf4) extra = 3;
+    else return false;
+    if (s.size() - i <= extra) return false;  // cut short
+    uint32_t cp = lead & (0x3fu >> extra);
+    for (size_t k = 1; k <= extra; ++k) {
+      const auto next = static_cast<unsigned char>(s[i + k]);
+      if ((next & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (next & 0x3fu);
+    }
+    const uint32_t shortest = extra == 1 ? 0x80 : extra == 2 ? 0x800 : 0x10000;
+    if (cp < shortest || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
+      return false;  // overlong, beyond Unicode, a surrogate, or a C1 control character
+    i += extra + 1;
+  }
+  return true;
+}
 bool decode(const YAML::Node& n, std::string& v) {
-  if (!n.IsScalar()) return false;
+  if (!n.IsScalar() || !printable_utf8(n.Scalar())) return false;
   v = n.Scalar();
   return true;
 }
@@ -170,10 +201,10 @@ bool decode(const YAML::Node& n, std::vector<T>& v) {  // IntList, StringList
 const char* type_name(const int64_t*) { return "an integer"; }
 const char* type_name(const float*) { return "a finite number"; }
 const char* type_name(const bool*) { return "true or false"; }
-const char* type_name(const std::string*) { return "a string"; }
+const char* type_name(const std::string*) { return "a string (printable UTF-8)"; }
 const char* type_name(const FloatPair*) { return "a list of 2 numbers"; }
 const char* type_name(const IntList*) { return "a list of integers"; }
-const char* type_name(const StringList*) { return "a list of strings"; }
+const char* type_name(const StringList*) { return "a list of strings (printable UTF-8)"; }
 
 // Stores an entry's value into the field, or throws naming the key and the expected type.
 void read_field(const ConfigField& field, const Entry& entry, const std::string& source) {

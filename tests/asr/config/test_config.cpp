@@ -242,6 +242,10 @@ BOOST_AUTO_TEST_CASE(to_yaml_round_trips_every_key) {
   BOOST_TEST(asr::to_yaml(back) == yaml);
   BOOST_TEST(yaml.find("betas: [0.85, 0.97]") != std::string::npos);
   BOOST_TEST((asr::parse_config(asr::to_yaml(defaults), "defaults.yaml") == defaults));
+  // Non-ASCII UTF-8 text is kept, and comes back unchanged.
+  Config utf8 = asr::parse_config("data:\n  train: \"data/\xc3\xbcber/\xe2\x98\x83\xf0\x9f\x8e\xa7\"\n", "utf8.yaml");
+  BOOST_TEST(utf8.data.train == "data/\xc3\xbcber/\xe2\x98\x83\xf0\x9f\x8e\xa7");
+  BOOST_TEST((asr::parse_config(asr::to_yaml(utf8), "utf8_back.yaml") == utf8));
   // Every shipped config survives the trip too.
   for (const char* recipe : {"an4", "librispeech_100/conf", "tedlium2/conf"})
     for (const auto& entry : fs::directory_iterator(kSource / "recipes" / recipe)) {
@@ -276,7 +280,16 @@ BOOST_AUTO_TEST_CASE(wrong_types_name_file_key_value_and_line) {
   expect_bad_file("bool.yaml", "data:\n  cmvn: maybe\n",
                   {"'data.cmvn' must be true or false, got 'maybe' (line 2)"});
   expect_bad_file("string.yaml", "data:\n  train: [a, b]\n",
-                  {"'data.train' must be a string, got [a, b] (line 2)"});
+                  {"'data.train' must be a string (printable UTF-8), got [a, b] (line 2)"});
+  // Control characters and bytes that are not UTF-8 are refused: to_yaml could not write them
+  // back unchanged (fuzz_config's finding, tests/fuzz/corpus/config/regress_*).
+  for (const std::string bad : {std::string("data/\x01an4"), std::string("data/\xff\xff"),
+                                std::string("data/\xc3"), std::string("data/\xc0\xaf"),
+                                std::string("data/\xed\xa0\x80"), std::string("a\x7f")})
+    expect_bad_file("utf8.yaml", "data:\n  train: \"" + bad + "\"\n",
+                    {"'data.train' must be a string (printable UTF-8)", "(line 2)"});
+  expect_bad_file("utf8_list.yaml", "train:\n  freeze_param: [\"a\x01\"]\n",
+                  {"'train.freeze_param' must be a list of strings (printable UTF-8)"});
   expect_bad_file("list.yaml", "optim:\n  betas: [0.9, 0.98, 0.99]\n",
                   {"'optim.betas' must be a list of 2 numbers, got [0.9, 0.98, 0.99] (line 2)"});
   expect_bad_file("map.yaml", "model: 5\n", {"'model' must be a map of keys (line 1)"});
