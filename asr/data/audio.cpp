@@ -223,4 +223,9 @@ void write_audio(const std::string& path, const std::vector<float>& samples, int
   }
 }
 
+bool audio_file_present(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(path, ec);
+}
+
 }  // namespace asr

@@ -34,6 +34,11 @@ std::vector<float> read_audio(const std::string& path, int rate = kSampleRate, d
 // Throws AudioError as read_audio.
 double audio_duration(const std::string& path);
 
+// Whether a regular file is at path (what a corpus or manifest names as audio); false, never an
+// exception, for a name the system refuses (too long, ...): such audio is missing. Found by
+// fuzz_kaldi_dir (a wav.scp path longer than NAME_MAX ended asr-prepare with std::terminate).
+bool audio_file_present(const std::string& path);
+
 // Writes interleaved `samples` ([frames * channels], in [-1, 1]) as 16-bit PCM (round(32768 x),
 // clipped; read_audio gives back exactly samples that are multiples of 1/32768), atomically
 // (temp file, then rename). The format comes from the extension: .wav, .flac, .sph (NIST) or

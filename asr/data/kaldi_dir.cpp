@@ -92,7 +92,7 @@ class Durations {
   double operator()(const std::string& path) {
     auto [at, added] = seconds_.emplace(path, 0);
     if (added) {
-      if (!fs::is_regular_file(path)) {
+      if (!audio_file_present(path)) {
         at->second = -1;
       } else {
         try {

@@ -60,7 +60,7 @@ void Loader::plan(const Tokenizer& tokenizer, const DataConfig& c) {
       continue;
     }
     if (utt.duration <= 0) {  // not in the manifest: from the header
-      if (!std::filesystem::exists(utt.audio)) {
+      if (!audio_file_present(utt.audio)) {
         skips_.add(SkipReason::missing_audio, utt.audio);
         continue;
       }
@@ -105,7 +105,7 @@ void Loader::skip(size_t item, SkipReason r, const std::string& what) {
 std::optional<Example> Loader::load(size_t item_id, int64_t epoch) {
   const Item& item = items_[item_id];
   const Utterance& u = utts_[item.utt];
-  if (!std::filesystem::exists(u.audio)) {
+  if (!audio_file_present(u.audio)) {
     skip(item_id, SkipReason::missing_audio, u.audio);
     return std::nullopt;
   }

@@ -27,7 +27,7 @@ struct Failure {
 
 // fbank features of one utterance, or why there are none.
 std::optional<Failure> features(const Utterance& u, const Fbank& fbank, ag::Tensor& feats) {
-  if (!fs::exists(u.audio)) return Failure{SkipReason::missing_audio, u.audio};
+  if (!audio_file_present(u.audio)) return Failure{SkipReason::missing_audio, u.audio};
   std::vector<float> wave;
   try {
     wave = read_audio(u.audio, kSampleRate, u.start, u.end);

@@ -65,7 +65,7 @@ struct Talk {
 
 Talk open_talk(const fs::path& split, const std::string& name) {
   Talk t{name, split / "sph" / (name + ".sph")};
-  t.has_audio = fs::is_regular_file(t.sph);
+  t.has_audio = audio_file_present(t.sph.string());
   if (t.has_audio) {
     try {
       t.duration = audio_duration(t.sph.string());
