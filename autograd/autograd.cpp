@@ -12,7 +12,6 @@ thread_local bool t_grad_enabled = true;
 
 // Nodes reachable from root, each before every node it feeds: a DFS post-order,
 // reversed. Iterative, so deep graphs (long recurrences) cannot overflow the stack.
-// Nodes are held, not tensors: a tensor dies as soon as the nodes using it have run.
 std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>& root) {
   std::vector<std::shared_ptr<Node>> post;
   std::unordered_set<Node*> seen{root.get()};
@@ -23,10 +22,9 @@ std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>
       detail::fail("backward: the graph through '", node->name,
                    "' was already released by an earlier backward(); pass retain_graph=true "
                    "to the first call to go through it twice");
-    if (next < node->inputs.size()) {
-      const Tensor& in = node->inputs[next++];
-      if (in.defined() && in.grad_fn() && seen.insert(in.grad_fn().get()).second)
-        stack.emplace_back(in.grad_fn(), 0);
+    if (next < node->next.size()) {
+      const std::shared_ptr<Node>& in = node->next[next++].node;
+      if (in && seen.insert(in.get()).second) stack.emplace_back(in, 0);
       continue;
     }
     post.push_back(std::move(node));
@@ -45,19 +43,31 @@ void accumulate_leaf(TensorImpl* leaf, Tensor g) {
   Tensor current(leaf->grad);
   leaf->grad = (current.defined() ? add(current, g) : owned(std::move(g))).impl_ptr();
 }
+
+// The leaf's gradient accumulator: the one a live graph already uses, else a new one.
+std::shared_ptr<Node> accumulator_of(const Tensor& leaf) {
+  TensorImpl& impl = leaf.impl();
+  if (std::shared_ptr<Node> acc = impl.grad_accumulator.lock()) return acc;
+  auto acc = std::make_shared<Node>();
+  acc->name = "accumulate_grad";
+  acc->leaf = leaf.impl_ptr();
+  impl.grad_accumulator = acc;
+  return acc;
+}
 }  // namespace
 
 Node::~Node() {
-  std::vector<Tensor> pending = std::move(inputs);
+  // Frees a long chain of nodes this one alone keeps alive without recursing through their
+  // destructors: their edges are moved here first.
+  std::vector<std::shared_ptr<Node>> pending;
+  for (Edge& e : next) pending.push_back(std::move(e.node));
+  next.clear();
   while (!pending.empty()) {
-    Tensor t = std::move(pending.back());
+    std::shared_ptr<Node> n = std::move(pending.back());
     pending.pop_back();
-    // Last owner of t and of its node: take the node's inputs before t dies.
-    if (t.defined() && t.impl_ptr().use_count() == 1 && t.grad_fn() &&
-        t.grad_fn().use_count() == 1) {
-      auto& next = t.grad_fn()->inputs;
-      for (Tensor& in : next) pending.push_back(std::move(in));
-      next.clear();
+    if (n && n.use_count() == 1) {
+      for (Edge& e : n->next) pending.push_back(std::move(e.node));
+      n->next.clear();
     }
   }
 }
@@ -77,8 +87,9 @@ Tensor attach(Tensor out, const char* name, const std::vector<Tensor>& inputs, B
   auto node = std::make_shared<Node>();
   bool any = false;
   for (const Tensor& in : inputs) {
-    bool needs = in.defined() && in.requires_grad();
-    node->inputs.push_back(needs ? in : Tensor());
+    const bool needs = in.defined() && in.requires_grad();
+    node->next.push_back(!needs ? Edge{}
+                                : Edge{in.grad_fn() ? in.grad_fn() : accumulator_of(in), in.shape()});
     any |= needs;
   }
   if (!any) return out;
@@ -108,44 +119,37 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
   }
   std::vector<std::shared_ptr<Node>> order = topological_order(root.grad_fn());
 
-  // Edges into each leaf: its gradient is final when all of them have delivered.
-  std::unordered_map<TensorImpl*, int> pending;
-  for (const auto& node : order)
-    for (const Tensor& in : node->inputs)
-      if (in.defined() && in.is_leaf()) ++pending[in.impl_ptr().get()];
-
-  // Gradients of non-leaf tensors, keyed by the node that made each.
+  // The gradient reaching each node (an op's output, or a leaf through its accumulator).
   std::unordered_map<Node*, Tensor> grads;
   grads[root.grad_fn().get()] = root_grad;
   for (const auto& node : order) {
     auto it = grads.find(node.get());
     Tensor g = it == grads.end() ? Tensor() : std::move(it->second);
     if (it != grads.end()) grads.erase(it);
+    if (node->leaf) {  // every node feeding it has run: the leaf's gradient is final
+      if (g.defined()) accumulate_leaf(node->leaf.get(), std::move(g));
+      Tensor leaf(node->leaf);
+      for (auto& hook : node->leaf->hooks) hook(leaf);
+      continue;
+    }
     std::vector<Tensor> in_grads;
     Needs needs;
-    for (const Tensor& in : node->inputs) needs.bits.push_back(in.defined());
+    for (const Edge& e : node->next) needs.bits.push_back(e.node != nullptr);
     if (g.defined()) in_grads = node->backward(g, needs);
     g = Tensor();
-    for (size_t i = 0; i < node->inputs.size(); ++i) {
-      const Tensor& in = node->inputs[i];
-      if (!in.defined()) continue;
+    for (size_t i = 0; i < node->next.size(); ++i) {
+      const Edge& e = node->next[i];
+      if (!e.node) continue;
       Tensor gi = i < in_grads.size() ? std::move(in_grads[i]) : Tensor();
-      if (gi.defined())
-        AG_CHECK(gi.shape() == in.shape(), "backward of ", node->name, ": gradient ",
-                 shape_str(gi.shape()), " for input ", i, " of shape ", shape_str(in.shape()));
-      if (in.is_leaf()) {
-        TensorImpl* leaf = in.impl_ptr().get();
-        if (gi.defined()) accumulate_leaf(leaf, std::move(gi));
-        if (--pending[leaf] == 0)
-          for (auto& hook : leaf->hooks) hook(in);
-      } else if (gi.defined()) {
-        auto [slot, fresh] = grads.try_emplace(in.grad_fn().get(), gi);
-        if (!fresh) slot->second = add(slot->second, gi);
-      }
+      if (!gi.defined()) continue;
+      AG_CHECK(gi.shape() == e.shape, "backward of ", node->name, ": gradient ",
+               shape_str(gi.shape()), " for input ", i, " of shape ", shape_str(e.shape));
+      auto [slot, fresh] = grads.try_emplace(e.node.get(), gi);
+      if (!fresh) slot->second = add(slot->second, gi);
     }
     if (!retain_graph) {
       node->backward = nullptr;
-      node->inputs.clear();
+      node->next.clear();
       node->released = true;
     }
   }

@@ -1,7 +1,10 @@
 // Define-by-run reverse-mode autograd. Each differentiable op returns its result with a
-// Node: the inputs that need gradients and a closure computing their gradients from the
-// output's gradient. backward() sorts the graph topologically and runs the closures once
-// in reverse, releasing each node's saved tensors as soon as it has run.
+// Node: an edge per input to where that input's gradient goes (the node that made the input,
+// or a leaf's gradient accumulator) and a closure computing the inputs' gradients from the
+// output's gradient. The graph holds nodes, never the inputs themselves: a tensor stays alive
+// for backward only where a closure saved it, so each op keeps exactly what its backward reads.
+// backward() sorts the graph topologically and runs the closures once in reverse, releasing
+// each node's saved tensors as soon as it has run.
 //
 // Closures must capture outputs detached (`y.detach()`), never the output itself: the
 // output owns the node, and the node must not own the output.
@@ -22,10 +25,23 @@ struct Needs {
 // grad_inputs[i] is the gradient for inputs[i] (undefined when not needed).
 using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_out, const Needs& needs)>;
 
+struct Node;
+
+// Where one input's gradient goes: the node that made the input (its grad_fn) or, for a leaf,
+// the leaf's gradient accumulator; null where the input needs no gradient. `shape` is the
+// input's, to check the gradient against.
+struct Edge {
+  std::shared_ptr<Node> node;
+  Shape shape;
+};
+
 struct Node {
   const char* name;
-  std::vector<Tensor> inputs;  // undefined where the input needs no gradient
-  BackwardFn backward;
+  std::vector<Edge> next;  // one per input of the op
+  BackwardFn backward;     // null for an accumulator
+  // Set on a leaf's gradient accumulator only (name "accumulate_grad"): the leaf whose .grad
+  // receives the gradient that reaches this node, and whose grad-ready hooks then run.
+  std::shared_ptr<TensorImpl> leaf;
   bool released = false;
 
   Node() = default;

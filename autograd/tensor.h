@@ -43,6 +43,7 @@ struct TensorImpl {
   DType dtype = DType::f32;
   bool requires_grad = false;
   std::shared_ptr<Node> grad_fn;  // the op that made this tensor; null for leaves
+  std::weak_ptr<Node> grad_accumulator;  // a leaf's, while some graph uses it (autograd.h)
   std::shared_ptr<TensorImpl> grad;
   std::vector<GradReadyHook> hooks;
 };

@@ -1,6 +1,7 @@
 // The engine: accumulation, several paths, no-grad, detach, hooks, release, errors.
 #include <boost/test/unit_test.hpp>
 
+#include "autograd/allocator.h"
 #include "common/gradcheck.h"
 
 using namespace ag;
@@ -145,8 +146,28 @@ BOOST_AUTO_TEST_CASE(released_graph_frees_saved_tensors) {
   BOOST_CHECK(loss.grad_fn() != nullptr);
   loss.backward();
   BOOST_CHECK(loss.grad_fn()->released);
-  BOOST_CHECK(loss.grad_fn()->inputs.empty());
+  BOOST_CHECK(loss.grad_fn()->next.empty());
   BOOST_CHECK(!loss.grad_fn()->backward);
+}
+
+BOOST_AUTO_TEST_CASE(the_graph_keeps_only_what_backward_reads) {
+  // h = x + 1 is read by no backward (add's gradient needs no operand, exp's reads its output):
+  // once its handle is gone, its storage must be too, though the graph through it lives on.
+  const int64_t n = 256 * 1024, bytes = n * static_cast<int64_t>(sizeof(float));
+  Tensor x = normal({n}).set_requires_grad(true);
+  const int64_t base = allocator_stats(Device::cpu).bytes_in_use;
+  Tensor loss;
+  {
+    Tensor h = add(x, 1.0f);
+    loss = sum(exp(h));
+  }
+  const int64_t held = allocator_stats(Device::cpu).bytes_in_use - base;
+  BOOST_TEST_MESSAGE("held by the graph: " << held << " bytes (h and exp's output: " << bytes
+                                           << " each)");
+  BOOST_CHECK_GE(held, bytes);      // exp's output, which its backward reads
+  BOOST_CHECK_LT(held, 2 * bytes);  // but not h
+  loss.backward();
+  BOOST_CHECK(x.grad().to_vector() == exp(add(x.detach(), 1.0f)).to_vector());
 }
 
 BOOST_AUTO_TEST_CASE(grad_ready_hooks_fire_once_when_final) {
