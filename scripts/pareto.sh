@@ -12,7 +12,7 @@
 # pooling), calibrated MLA at uniform latents d/2 ... d/16 and budgeted at 1/8 and 1/16 of the MHA
 # fp32 bytes, the MLA rows in int8 too; then the MHA model and the 1/8 and 1/16 conversions
 # and GQA-1 fine-tuned STEPS steps each alike (recipes/an4/finetune.yaml with FT_ARGS), in fp32
-# and int8. Cache bytes are those measured after 1000 frames of one stream, int8 scales
+# and int8, and the fine-tuned MHA model with windows of 4 and 1 chunks. Cache bytes are those measured after 1000 frames of one stream, int8 scales
 # included. Writes OUT/before.md and OUT/after.md (asr-eval --compare), their --json forms
 # OUT/before.json and OUT/after.json, and OUT/pareto.png (scripts/pareto_plot.py).
 #
@@ -105,6 +105,8 @@ for name in mha_ft mla_b8_ft mla_b16_ft gqa_kv1_ft; do
   decode "$name" "$OUT/$name.train/model.avg.safetensors"
   decode "${name}_int8" "$OUT/$name.train/model.avg.safetensors" --cache-dtype int8
 done
+decode mha_ft_win4 "$OUT/mha_ft.train/model.avg.safetensors" --left-chunks 4
+decode mha_ft_win1 "$OUT/mha_ft.train/model.avg.safetensors" --left-chunks 1
 
 for set in before after; do
   declare -n list=$set

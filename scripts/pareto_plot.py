@@ -53,9 +53,10 @@ def main():
         print(f"{files[i]}: Pareto front " +
               ", ".join(f"{n} ({x:.0f} B, {y:.2f} %)" for n, x, y, _, _ in sorted(front(pts),
                                                                                 key=lambda p: p[1])))
-    script = f"""set terminal pngcairo size 1000,650
+    script = f"""set terminal pngcairo size 1000,650 noenhanced
 set output '{png}'
 set logscale x 2
+set xrange [{min(p[1] for pts in series for p in pts) / 1.6}:{max(p[1] for pts in series for p in pts) * 1.6}]
 set xlabel 'attention cache bytes per frame (measured at 1000 frames, one stream)'
 set ylabel 'streaming WER % (bars: 95% CI of the difference to the MHA row)'
 set key top right
