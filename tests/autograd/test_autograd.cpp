@@ -141,10 +141,17 @@ BOOST_AUTO_TEST_CASE(retain_graph_allows_second_pass) {
 }
 
 BOOST_AUTO_TEST_CASE(released_graph_frees_saved_tensors) {
-  Tensor x = normal({64, 64}).set_requires_grad(true);
+  const int64_t n = 256 * 1024, bytes = n * static_cast<int64_t>(sizeof(float));
+  Tensor x = normal({n}).set_requires_grad(true);
+  auto in_use = [] { return allocator_stats(Device::cpu).bytes_in_use; };
+  const int64_t base = in_use();
   Tensor loss = sum(exp(mul(x, 2.0f)));
   BOOST_CHECK(loss.grad_fn() != nullptr);
+  BOOST_CHECK_GE(in_use() - base, bytes);  // exp's output, saved for its backward
   loss.backward();
+  // Left: x's gradient and the loss; the saved output went with the released graph.
+  BOOST_CHECK_GE(in_use() - base, bytes);
+  BOOST_CHECK_LT(in_use() - base, bytes + bytes / 2);
   BOOST_CHECK(loss.grad_fn()->released);
   BOOST_CHECK(loss.grad_fn()->next.empty());
   BOOST_CHECK(!loss.grad_fn()->backward);
@@ -203,6 +210,7 @@ BOOST_AUTO_TEST_CASE(dropping_a_deep_graph_does_not_overflow_the_stack) {
   Tensor x = ones({1}).set_requires_grad(true);
   Tensor y = x;
   for (int i = 0; i < 1000000; ++i) y = add(y, 0.0f);
+  BOOST_CHECK(!x.impl().grad_accumulator.expired());  // the chain reaches x's accumulator
   y = Tensor();  // the whole chain is freed without backward
-  BOOST_CHECK(x.is_leaf());
+  BOOST_CHECK(x.impl().grad_accumulator.expired());
 }

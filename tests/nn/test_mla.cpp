@@ -177,6 +177,7 @@ BOOST_AUTO_TEST_CASE(absorbed_mla_equals_plain_mla_under_dropout) {
       AttentionConfig c = config("mla", rel, 8, heads);
       c.dropout = 0.3f;
       auto m = std::make_shared<nn::MultiHeadLatentAttention>(c);
+      BOOST_REQUIRE(m->is_training());
       Tensor x = ag::normal({2, kT, c.d_model}), pos = pos_emb_for(c, kT);
       for (const Tensor& mask : masks()) {
         ag::manual_seed(7);
@@ -186,6 +187,9 @@ BOOST_AUTO_TEST_CASE(absorbed_mla_equals_plain_mla_under_dropout) {
         Tensor absorbed = m->forward(x, mask, pos);
         m->set_absorb(false);
         BOOST_CHECK_SMALL(rel_diff(absorbed, plain), 1e-5f);
+        // Dropout was active: another seed drops other weights.
+        ag::manual_seed(8);
+        BOOST_CHECK_GT(rel_diff(m->forward(x, mask, pos), plain), 1e-3f);
       }
     }
 }

@@ -166,7 +166,14 @@ BOOST_AUTO_TEST_CASE(batches_stream_like_single_utterances) {
   auto enc = random_encoder(config(variants()[1], "conformer", true));
   Tensor x = normal({2, 31, F});
   Tensor full = enc->forward(x, {31, 31}, 3, 1).out;
-  BOOST_CHECK_LE(max_abs_diff(full, enc->forward_streaming(x, 3, 1)), 2e-5f);
+  Tensor batched = enc->forward_streaming(x, 3, 1);  // [2, T', d]
+  BOOST_CHECK_LE(max_abs_diff(full, batched), 2e-5f);
+  // Each utterance of the batch streams as it does alone.
+  for (int64_t b = 0; b < 2; ++b) {
+    Tensor alone = enc->forward_streaming(narrow(x, 0, b, 1), 3, 1);  // [1, T', d]
+    BOOST_TEST_CONTEXT("utterance " << b)
+    BOOST_CHECK_LE(max_abs_diff(narrow(batched, 0, b, 1), alone), 2e-5f);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(cache_bytes_follow_the_formula) {
