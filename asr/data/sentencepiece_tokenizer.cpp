@@ -66,7 +66,14 @@ std::string train_sentencepiece(const std::string& type, const std::vector<std::
 SentencepieceTokenizer::SentencepieceTokenizer(std::string type, std::string model,
                                                const std::string& source)
     : type_(std::move(type)), model_(std::move(model)) {
-  auto status = sp_.LoadFromSerializedProto(model_);
+  sentencepiece::util::Status status;
+  try {
+    status = sp_.LoadFromSerializedProto(model_);
+  } catch (const std::exception& e) {
+    // A model that parses as a proto can still break the library's own index (Darts throws
+    // on a zero-length piece; found by fuzz_tokenizer).
+    throw TokenizerError(source + ": not a usable sentencepiece model (" + e.what() + ")");
+  }
   if (!status.ok())
     throw TokenizerError(source + ": not a sentencepiece model (" + status.ToString() + ")");
   if (sp_.unk_id() != 0)

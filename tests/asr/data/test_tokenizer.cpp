@@ -332,3 +332,21 @@ BOOST_AUTO_TEST_CASE(bad_model_folders_fail_naming_the_file) {
   expect_error([&] { asr::load_tokenizer(mismatch); },
                {mismatch + "/tokenizer.model", "31 tokens", "says 99"});
 }
+
+BOOST_AUTO_TEST_CASE(a_model_that_breaks_sentencepiece_is_refused) {
+  // fuzz_tokenizer's finding: tokenizer.json, NUL, a sentencepiece model that parses but holds
+  // a zero-length piece, on which sentencepiece's index (Darts) throws its own exception.
+  std::ifstream in(LATENTASR_SOURCE_DIR "/tests/fuzz/corpus/tokenizer/regress_empty_piece",
+                   std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t nul = bytes.find('\0');
+  BOOST_REQUIRE(nul != std::string::npos);
+  const std::string index = bytes.substr(0, nul), model = bytes.substr(nul + 1);
+  expect_error(
+      [&] {
+        asr::read_tokenizer(
+            [&](const std::string& name) { return name == asr::kTokenizerIndex ? index : model; },
+            "regress/");
+      },
+      {"regress/", "not a usable sentencepiece model", "zero-length key"});
+}
