@@ -64,16 +64,6 @@ Matrix key_value_weight(const nn::MultiHeadAttention& a) {
   return stack_rows(to_matrix(a.linear_k->weight), to_matrix(a.linear_v->weight));
 }
 
-// diag(a, b) [a.rows + b.rows, a.cols + b.cols]
-Matrix block_diagonal(const Matrix& a, const Matrix& b) {
-  Matrix m(a.rows + b.rows, a.cols + b.cols);
-  for (int64_t i = 0; i < a.rows; ++i)
-    for (int64_t j = 0; j < a.cols; ++j) m(i, j) = a(i, j);
-  for (int64_t i = 0; i < b.rows; ++i)
-    for (int64_t j = 0; j < b.cols; ++j) m(a.rows + i, a.cols + j) = b(i, j);
-  return m;
-}
-
 Matrix scaled_identity(int64_t n, double s) {
   Matrix m = identity(n);
   for (int64_t i = 0; i < n; ++i) m(i, i) = s;

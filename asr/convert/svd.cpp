@@ -59,6 +59,15 @@ Matrix subtract(const Matrix& a, const Matrix& b) {
   return c;
 }
 
+Matrix block_diagonal(const Matrix& a, const Matrix& b) {
+  Matrix m(a.rows + b.rows, a.cols + b.cols);
+  for (int64_t i = 0; i < a.rows; ++i)
+    for (int64_t j = 0; j < a.cols; ++j) m(i, j) = a(i, j);
+  for (int64_t i = 0; i < b.rows; ++i)
+    for (int64_t j = 0; j < b.cols; ++j) m(a.rows + i, a.cols + j) = b(i, j);
+  return m;
+}
+
 double frobenius_norm(const Matrix& a) {
   double sum = 0;
   for (double v : a.data) sum += v * v;

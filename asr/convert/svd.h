@@ -28,6 +28,8 @@ Matrix row_block(const Matrix& a, int64_t begin, int64_t end);
 // a over b: [m1 + m2, n]
 Matrix stack_rows(const Matrix& a, const Matrix& b);
 Matrix subtract(const Matrix& a, const Matrix& b);
+// diag(a, b) [a.rows + b.rows, a.cols + b.cols]
+Matrix block_diagonal(const Matrix& a, const Matrix& b);
 double frobenius_norm(const Matrix& a);
 
 // 2-D float32 CPU tensor <-> matrix.

@@ -42,15 +42,6 @@ double weighted_error(const Matrix& w, const Matrix& w_r, const Matrix& m, const
   return asr::frobenius_norm(asr::matmul(asr::matmul(m, asr::subtract(w, w_r)), l));
 }
 
-Matrix block_diagonal(const Matrix& a, const Matrix& b) {
-  Matrix r(a.rows + b.rows, a.cols + b.cols);
-  for (int64_t i = 0; i < a.rows; ++i)
-    for (int64_t j = 0; j < a.cols; ++j) r(i, j) = a(i, j);
-  for (int64_t i = 0; i < b.rows; ++i)
-    for (int64_t j = 0; j < b.cols; ++j) r(a.rows + i, a.cols + j) = b(i, j);
-  return r;
-}
-
 Matrix scaled(Matrix m, double s) {
   for (double& v : m.data) v *= s;
   return m;
@@ -169,7 +160,7 @@ BOOST_AUTO_TEST_CASE(output_weighting_and_balancing_minimize_their_weighted_erro
         const double k = asr::frobenius_norm(asr::matmul(asr::row_block(w, 0, kDim), l));
         const double v = asr::frobenius_norm(asr::matmul(asr::row_block(w, kDim, 2 * kDim), l));
         BOOST_REQUIRE_LT(v / k, 0.5);  // as scaled above
-        const Matrix m_b = block_diagonal(scaled(asr::identity(kDim), v / k), asr::identity(kDim));
+        const Matrix m_b = asr::block_diagonal(scaled(asr::identity(kDim), v / k), asr::identity(kDim));
         BOOST_CHECK_LT(weighted_error(w, converted_weight(*b.model, i), m_b, l),
                        weighted_error(w, converted_weight(*p.model, i), m_b, l));
       }
