@@ -243,8 +243,9 @@ BOOST_AUTO_TEST_CASE(to_yaml_round_trips_every_key) {
   BOOST_TEST(yaml.find("betas: [0.85, 0.97]") != std::string::npos);
   BOOST_TEST((asr::parse_config(asr::to_yaml(defaults), "defaults.yaml") == defaults));
   // Non-ASCII UTF-8 text is kept, and comes back unchanged.
-  Config utf8 = asr::parse_config("data:\n  train: \"data/\xc3\xbcber/\xe2\x98\x83\xf0\x9f\x8e\xa7\"\n", "utf8.yaml");
-  BOOST_TEST(utf8.data.train == "data/\xc3\xbcber/\xe2\x98\x83\xf0\x9f\x8e\xa7");
+  const std::string path = "data/\xc3\xbc" "ber/\xe2\x98\x83\xf0\x9f\x8e\xa7";  // über/☃🎧
+  Config utf8 = asr::parse_config("data:\n  train: \"" + path + "\"\n", "utf8.yaml");
+  BOOST_TEST(utf8.data.train == path);
   BOOST_TEST((asr::parse_config(asr::to_yaml(utf8), "utf8_back.yaml") == utf8));
   // Every shipped config survives the trip too.
   for (const char* recipe : {"an4", "librispeech_100/conf", "tedlium2/conf"})
@@ -283,7 +284,7 @@ BOOST_AUTO_TEST_CASE(wrong_types_name_file_key_value_and_line) {
                   {"'data.train' must be a string (printable UTF-8), got [a, b] (line 2)"});
   // Control characters and bytes that are not UTF-8 are refused: to_yaml could not write them
   // back unchanged (fuzz_config's finding, tests/fuzz/corpus/config/regress_*).
-  for (const std::string bad : {std::string("data/\x01an4"), std::string("data/\xff\xff"),
+  for (const std::string& bad : {std::string("data/\x01" "an4"), std::string("data/\xff\xff"),
                                 std::string("data/\xc3"), std::string("data/\xc0\xaf"),
                                 std::string("data/\xed\xa0\x80"), std::string("a\x7f")})
     expect_bad_file("utf8.yaml", "data:\n  train: \"" + bad + "\"\n",
