@@ -21,7 +21,7 @@ run_one() {  # target seconds root
        -max_total_time="$2" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
        -artifact_prefix="$out/crashes/$t-" >"$out/$t.log" 2>&1; then
     local runs
-    runs=$(grep -o 'number_of_executed_units: *[0-9]*' "$out/$t.log" | grep -o '[0-9]*$')
+    runs=$(grep -ao 'number_of_executed_units: *[0-9]*' "$out/$t.log" | grep -o '[0-9]*$')
     echo "fuzz $t: $runs executions in $2 s, no crash"
   else
     echo "fuzz $t: CRASH, see $out/$t.log and $out/crashes/$t-*"
