@@ -328,7 +328,7 @@ Conversion convert_model(const Config& source, const CtcModel& mha, const Conver
   const int64_t budget = budget_floats(mha, o);
   std::vector<Matrix> weightings;            // latent: L of each layer [d, d]
   std::vector<std::vector<double>> spectra;  // latent: singular values of W L [layer][d]
-  for (size_t i = 0; i < layers.size() && o.to != "gqa"; ++i) {
+  for (size_t i = 0; i < layers.size() && o.to != "gqa" && !o.cache_input; ++i) {
     AG_CHECK(grams.empty() || (grams[i].rows == d && grams[i].cols == d), "convert_model: Gram ",
              "matrix of layer ", i, " is [", grams[i].rows, ",", grams[i].cols, "], expected [", d,
              ",", d, "]");
