@@ -54,6 +54,18 @@ std::shared_ptr<Node> accumulator_of(const Tensor& leaf) {
   impl.grad_accumulator = acc;
   return acc;
 }
+// Throws when a tensor the node saved was written in place since the op ran. (Storage no
+// longer alive was not held by the closure, so the closure cannot read it.)
+void check_saved_versions(const Node& node) {
+  for (const SavedVersion& s : node.saved) {
+    std::shared_ptr<Storage> storage = s.storage.lock();
+    if (storage && storage->version() != s.version)
+      detail::fail("backward of '", node.name, "': the tensor it saved as '", s.name,
+                   "' was modified in place after the forward pass (version ", s.version,
+                   " then, ", storage->version(), " now), so its gradient would be wrong; "
+                   "write to a copy, or run backward before the write");
+  }
+}
 }  // namespace
 
 Node::~Node() {
@@ -82,7 +94,8 @@ GradModeGuard::GradModeGuard(bool enabled) : previous_(t_grad_enabled) {
 }
 GradModeGuard::~GradModeGuard() { t_grad_enabled = previous_; }
 
-Tensor attach(Tensor out, const char* name, const std::vector<Tensor>& inputs, BackwardFn fn) {
+Tensor attach(Tensor out, const char* name, const std::vector<Tensor>& inputs,
+              const std::vector<Saved>& saved, BackwardFn fn) {
   if (!t_grad_enabled) return out;
   auto node = std::make_shared<Node>();
   bool any = false;
@@ -95,12 +108,20 @@ Tensor attach(Tensor out, const char* name, const std::vector<Tensor>& inputs, B
   if (!any) return out;
   node->name = name;
   node->backward = std::move(fn);
+  for (const Saved& t : saved)
+    if (t.tensor.defined())
+      node->saved.push_back({t.name, t.tensor.impl().storage, t.tensor.version()});
   out.impl().grad_fn = std::move(node);
   out.impl().requires_grad = true;
   return out;
 }
 
-void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
+namespace {
+// The reverse pass behind backward() and grad(). A leaf listed in `capture` (its impl -> slot
+// in `captured`) gets its gradient there, with no accumulation into .grad and no hook.
+void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph,
+                  const std::unordered_map<const TensorImpl*, size_t>& capture,
+                  std::vector<Tensor>& captured) {
   AG_CHECK(root.requires_grad(), "backward: the tensor does not require grad (no input of the "
                                  "ops that made it requires grad, or it was made under no_grad)");
   if (grad.defined()) {
@@ -112,9 +133,18 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
   }
   NoGradGuard no_grad;
   Tensor root_grad = grad.defined() ? grad : full(root.shape(), 1.0f, root.device());
+  // A leaf's gradient is final: captured, or accumulated into .grad with its hooks run.
+  auto leaf_done = [&](const std::shared_ptr<TensorImpl>& leaf, Tensor g) {
+    if (auto slot = capture.find(leaf.get()); slot != capture.end()) {
+      captured[slot->second] = std::move(g);
+      return;
+    }
+    if (g.defined()) accumulate_leaf(leaf.get(), std::move(g));
+    Tensor t(leaf);
+    for (auto& hook : leaf->hooks) hook(t);
+  };
   if (root.is_leaf()) {
-    accumulate_leaf(root.impl_ptr().get(), root_grad);
-    for (auto& hook : root.impl().hooks) hook(root);
+    leaf_done(root.impl_ptr(), root_grad);
     return;
   }
   std::vector<std::shared_ptr<Node>> order = topological_order(root.grad_fn());
@@ -126,16 +156,17 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
     auto it = grads.find(node.get());
     Tensor g = it == grads.end() ? Tensor() : std::move(it->second);
     if (it != grads.end()) grads.erase(it);
-    if (node->leaf) {  // every node feeding it has run: the leaf's gradient is final
-      if (g.defined()) accumulate_leaf(node->leaf.get(), std::move(g));
-      Tensor leaf(node->leaf);
-      for (auto& hook : node->leaf->hooks) hook(leaf);
+    if (node->leaf) {  // every node feeding it has run
+      leaf_done(node->leaf, std::move(g));
       continue;
     }
     std::vector<Tensor> in_grads;
     Needs needs;
     for (const Edge& e : node->next) needs.bits.push_back(e.node != nullptr);
-    if (g.defined()) in_grads = node->backward(g, needs);
+    if (g.defined()) {
+      check_saved_versions(*node);
+      in_grads = node->backward(g, needs);
+    }
     g = Tensor();
     for (size_t i = 0; i < node->next.size(); ++i) {
       const Edge& e = node->next[i];
@@ -149,10 +180,31 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
     }
     if (!retain_graph) {
       node->backward = nullptr;
+      node->saved.clear();
       node->next.clear();
       node->released = true;
     }
   }
+}
+}  // namespace
+
+void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
+  std::vector<Tensor> none;
+  run_backward(root, grad, retain_graph, {}, none);
+}
+
+std::vector<Tensor> grad(const Tensor& root, const Tensor& grad,
+                         const std::vector<Tensor>& inputs, bool retain_graph) {
+  std::unordered_map<const TensorImpl*, size_t> capture;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    AG_CHECK(inputs[i].defined() && inputs[i].is_leaf() && inputs[i].requires_grad(),
+             "grad: input ", i, " is not a leaf that requires grad");
+    AG_CHECK(capture.emplace(&inputs[i].impl(), i).second, "grad: input ", i,
+             " is listed twice");
+  }
+  std::vector<Tensor> captured(inputs.size());
+  run_backward(root, grad, retain_graph, capture, captured);
+  return captured;
 }
 
 }  // namespace ag

@@ -6,10 +6,12 @@ namespace ag {
 
 void fill(const Tensor& t, float value) {
   kernels::fill[t.device()](t.data(), t.numel(), value);
+  t.mark_modified();
 }
 
 void fill_bytes_zero(const Tensor& t) {
   kernels::memset_zero[t.device()](t.raw(), t.numel() * dtype_size(t.dtype()));
+  t.mark_modified();
 }
 
 void copy_(const Tensor& dst, const Tensor& src) {
@@ -18,6 +20,7 @@ void copy_(const Tensor& dst, const Tensor& src) {
            shape_str(src.shape()), " ", dtype_name(src.dtype()));
   copy_bytes(dst.raw(), dst.device(), src.raw(), src.device(),
              src.numel() * dtype_size(src.dtype()));
+  dst.mark_modified();
 }
 
 void copy_bytes(void* dst, Device to, const void* src, Device from, size_t bytes) {

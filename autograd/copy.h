@@ -1,4 +1,5 @@
-// Whole-tensor copies and fills, dispatched per device.
+// Whole-tensor copies and fills, dispatched per device. fill and copy_ bump the written
+// tensor's version (tensor.h); copy_bytes writes raw memory and bumps nothing.
 #pragma once
 #include "tensor.h"
 

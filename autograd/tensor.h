@@ -1,6 +1,8 @@
 // Tensor: a shared handle to contiguous row-major storage with a shape, dtype, device
 // and autograd state. Copying a Tensor copies the handle, not the data.
 #pragma once
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <iosfwd>
@@ -16,7 +18,10 @@ using Shape = std::vector<int64_t>;
 class Tensor;
 struct Node;
 
-// Storage: one allocation from the device's caching allocator.
+// Storage: one allocation from the device's caching allocator, with a version counter that
+// every in-place write bumps (fill, copy_, the optimizers' and BatchNorm's updates; code
+// writing an existing tensor through data() calls Tensor::mark_modified()). backward()
+// compares the versions of the tensors an op saved with those at the forward pass.
 class Storage {
  public:
   Storage(Device device, size_t bytes);
@@ -26,12 +31,15 @@ class Storage {
   void* data() const { return data_; }
   size_t bytes() const { return bytes_; }
   Device device() const { return device_; }
+  uint32_t version() const { return version_.load(std::memory_order_relaxed); }
+  void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   void* data_;
   size_t bytes_;
   size_t block_bytes_;  // what the allocator handed out (>= bytes_)
   Device device_;
+  std::atomic<uint32_t> version_{0};
 };
 
 // Called once per backward pass when a leaf's gradient is final.
@@ -68,6 +76,10 @@ class Tensor {
   template <class T>
   T* data_as() const { return static_cast<T*>(impl().storage->data()); }
   void* raw() const { return impl().storage->data(); }
+  // The storage's version (above); mark_modified() records an in-place write made through
+  // data() or raw().
+  uint32_t version() const { return impl().storage->version(); }
+  void mark_modified() const { impl().storage->bump_version(); }
 
   // Autograd state.
   bool requires_grad() const { return impl().requires_grad; }

@@ -1,7 +1,6 @@
 #include "attention_core.h"
 
 #include <cmath>
-#include <limits>
 
 #include "autograd/ops.h"
 #include "init.h"
@@ -33,17 +32,7 @@ Tensor masked_out(const Tensor& mask) { return ag::logical_not(ag::unsqueeze(mas
 
 Tensor attention_weights(const Tensor& scores, const Tensor& mask, float dropout,
                          bool training) {
-  Tensor w;  // [B, H, T, S]
-  if (mask.defined()) {
-    Tensor out = masked_out(mask);  // [B, 1, 1|T, S]
-    // The most negative float (not -inf) keeps fully masked rows finite; the second fill
-    // zeroes them.
-    w = ag::softmax(ag::masked_fill(scores, out, std::numeric_limits<float>::lowest()), -1);
-    w = ag::masked_fill(w, out, 0.0f);
-  } else {
-    w = ag::softmax(scores, -1);
-  }
-  return ag::dropout(w, dropout, training);
+  return ag::masked_softmax(scores, mask, dropout, training);  // [B, H, T, S]
 }
 
 AttentionBase::AttentionBase(const AttentionConfig& c) : config_(c) {

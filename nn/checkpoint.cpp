@@ -16,11 +16,11 @@ class RestoreEngine {
 };
 
 // Re-runs fn with recording on detached inputs and back-propagates `grad`; returns the
-// inputs' gradients (undefined where an input needs none).
+// gradients of the inputs, then of the parameters (undefined where none is needed).
 std::vector<Tensor> recompute(const Segment& fn, const std::vector<Tensor>& inputs,
-                              const std::vector<Tensor>& keep, const std::mt19937_64& engine,
-                              const Tensor& grad) {
-  std::vector<Tensor> leaves;  // fresh leaves for the inputs needing gradients
+                              const std::vector<Tensor>& params, const std::vector<Tensor>& keep,
+                              const std::mt19937_64& engine, const Tensor& grad) {
+  std::vector<Tensor> leaves;  // fresh leaves for the inputs
   for (const Tensor& in : inputs) {
     if (!in.defined()) { leaves.emplace_back(); continue; }
     Tensor leaf = in.detach();
@@ -37,16 +37,28 @@ std::vector<Tensor> recompute(const Segment& fn, const std::vector<Tensor>& inpu
     out = fn(leaves);
   }
   for (size_t i = 0; i < keep.size(); ++i) ag::copy_(keep[i], saved[i]);
-  if (out.requires_grad()) ag::backward(out, grad);
-  std::vector<Tensor> grads;
-  for (size_t i = 0; i < inputs.size(); ++i)
-    grads.push_back(inputs[i].defined() && inputs[i].requires_grad() ? leaves[i].grad() : Tensor());
+  std::vector<Tensor> all = leaves;  // inputs, then parameters
+  all.insert(all.end(), params.begin(), params.end());
+  std::vector<Tensor> wrt;
+  std::vector<size_t> where;
+  for (size_t i = 0; i < all.size(); ++i)
+    if (all[i].defined() && all[i].requires_grad()) {
+      wrt.push_back(all[i]);
+      where.push_back(i);
+    }
+  std::vector<Tensor> grads(all.size());
+  if (out.requires_grad() && !wrt.empty()) {
+    std::vector<Tensor> g = ag::grad(out, grad, wrt);
+    for (size_t k = 0; k < wrt.size(); ++k) grads[where[k]] = g[k];
+  } else if (out.requires_grad()) {
+    ag::backward(out, grad);  // parameters not listed: their gradients accumulate here
+  }
   return grads;
 }
 }  // namespace
 
 Tensor checkpoint(const Segment& fn, const std::vector<Tensor>& inputs,
-                  const std::vector<Tensor>& keep) {
+                  const std::vector<Tensor>& keep, const std::vector<Tensor>& params) {
   if (!ag::grad_enabled()) return fn(inputs);
   const std::mt19937_64 engine = ag::default_generator().engine();
   Tensor out;
@@ -54,13 +66,17 @@ Tensor checkpoint(const Segment& fn, const std::vector<Tensor>& inputs,
     ag::NoGradGuard no_grad;
     out = fn(inputs);
   }
-  // Parameters inside fn are invisible to attach(): when no input needs a gradient, an
-  // anchor leaf makes the node exist so that backward reaches the re-run.
+  // The node's inputs: the segment's inputs, its parameters (so that their gradients flow
+  // through the outer graph) and an anchor leaf that makes the node exist, so that backward
+  // reaches the re-run, even when nothing listed needs a gradient.
   std::vector<Tensor> node_inputs = inputs;
+  node_inputs.insert(node_inputs.end(), params.begin(), params.end());
   node_inputs.push_back(ag::zeros({}).set_requires_grad(true));
-  return ag::attach(out, "checkpoint", node_inputs,
-                    [fn, inputs, keep, engine](const Tensor& g, const ag::Needs&) {
-                      return recompute(fn, inputs, keep, engine, g);
+  std::vector<ag::Saved> saved;  // the re-run reads the inputs as they were
+  for (const Tensor& in : inputs) saved.push_back({"segment input", in});
+  return ag::attach(out, "checkpoint", node_inputs, saved,
+                    [fn, inputs, params, keep, engine](const Tensor& g, const ag::Needs&) {
+                      return recompute(fn, inputs, params, keep, engine, g);
                     });
 }
 

@@ -104,7 +104,7 @@ Tensor Encoder::run_layer(EncoderBlock& block, const Tensor& x, const Tensor& at
   auto segment = [&block, att_mask, pad_mask, pos_emb](const std::vector<Tensor>& in) {
     return block.forward(in[0], att_mask, pad_mask, pos_emb);
   };
-  return checkpoint(segment, {x}, running);
+  return checkpoint(segment, {x}, running, block.parameters());
 }
 
 int64_t Encoder::cache_floats_per_frame() const {

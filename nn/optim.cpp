@@ -86,6 +86,7 @@ void SGD::step() {
     float* buf = momentum != 0 ? slot("momentum_buffer", i).data() : nullptr;
     ag::kernels::SgdParams s{lr, momentum, weight_decay, nesterov};
     ag::kernels::sgd_step[p.device()](p.data(), g.data(), buf, p.numel(), s);
+    p.mark_modified();
   }
 }
 
@@ -109,6 +110,7 @@ void Adam::step() {
     Tensor& m = slot("exp_avg", i);
     Tensor& v = slot("exp_avg_sq", i);
     ag::kernels::adam_step[p.device()](p.data(), g.data(), m.data(), v.data(), p.numel(), a);
+    p.mark_modified();
   }
 }
 
@@ -125,7 +127,10 @@ float clip_grad_norm(const NamedTensors& params, float max_norm) {
   if (!std::isfinite(norm) || norm <= max_norm) return norm;
   float s = max_norm / (norm + 1e-6f);
   for (auto& [name, p] : params)
-    if (Tensor g = p.grad(); g.defined()) ag::kernels::scale[g.device()](g.data(), g.numel(), s);
+    if (Tensor g = p.grad(); g.defined()) {
+      ag::kernels::scale[g.device()](g.data(), g.numel(), s);
+      g.mark_modified();
+    }
   return norm;
 }
 

@@ -64,6 +64,27 @@ void softmax_cols(const float* x, float* y, int64_t n, int64_t inner, int64_t i0
   }
 }
 
+// Kept keys only (keep[k] != 0); all 0 when none is kept.   x, y: [n]
+void masked_softmax_row(const float* x, const uint8_t* keep, float* y, int64_t n) {
+  float m = -INFINITY;
+  bool any = false;
+  for (int64_t k = 0; k < n; ++k)
+    if (keep[k]) {
+      any = true;
+      m = x[k] > m ? x[k] : m;
+    }
+  if (!any) {
+    std::fill(y, y + n, 0.0f);
+    return;
+  }
+  const float inv = 1.0f / simd_sum(n, [&](int64_t k) {
+    float e = keep[k] ? fast_exp(x[k] - m) : 0.0f;
+    y[k] = e;
+    return e;
+  });
+  for (int64_t k = 0; k < n; ++k) y[k] *= inv;
+}
+
 // y, gy, gx: [n]
 void softmax_backward_row(const float* y, const float* gy, float* gx, int64_t n, bool log) {
   if (log) {
@@ -125,6 +146,20 @@ void softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, 
       });
 }
 
+void masked_softmax(const float* x, const uint8_t* keep, float* y, int64_t rows, int64_t n,
+                    int64_t heads, int64_t t, int64_t mask_t) {
+  if (!keep) {
+    softmax(x, y, rows, n, 1, false);
+    return;
+  }
+  if (n == 0) return;
+  parallel_for(rows, grain_for(n), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r)
+      masked_softmax_row(x + r * n, keep + kernels::mask_row(r, heads, t, mask_t) * n,
+                         y + r * n, n);
+  });
+}
+
 void softmax_backward(const float* y, const float* gy, float* gx, int64_t outer, int64_t n,
                       int64_t inner, bool log) {
   over_slices(
@@ -141,6 +176,7 @@ void softmax_backward(const float* y, const float* gy, float* gx, int64_t outer,
 
 namespace ag::kernels {
 KernelTable<SoftmaxFn> softmax{"softmax", {&cpu::softmax, nullptr}};
+KernelTable<MaskedSoftmaxFn> masked_softmax{"masked_softmax", {&cpu::masked_softmax, nullptr}};
 KernelTable<SoftmaxBackwardFn> softmax_backward{"softmax_backward",
                                                 {&cpu::softmax_backward, nullptr}};
 }  // namespace ag::kernels

@@ -64,6 +64,44 @@ void softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, 
   AG_CUDA_CHECK_LAUNCH("softmax_cols_kernel");
 }
 
+// x, y: [rows, n]; one block per row; keep: the rows' mask rows (kernels::mask_row).
+__global__ void masked_softmax_rows_kernel(const float* x, const uint8_t* keep, float* y,
+                                           int64_t n, int64_t heads, int64_t t,
+                                           int64_t mask_t) {
+  __shared__ float shared[32];
+  const int64_t row = blockIdx.x;
+  const float* r = x + row * n;
+  const uint8_t* kr = keep + kernels::mask_row(row, heads, t, mask_t) * n;
+  float* out = y + row * n;
+  float m = -INFINITY, kept = 0.0f;
+  for (int64_t k = threadIdx.x; k < n; k += blockDim.x)
+    if (kr[k]) {
+      m = fmaxf(m, r[k]);
+      kept = 1.0f;
+    }
+  m = block_max(m, shared);
+  kept = block_max(kept, shared);
+  float s = 0.0f;
+  for (int64_t k = threadIdx.x; k < n; k += blockDim.x) s += kr[k] ? expf(r[k] - m) : 0.0f;
+  s = block_sum(s, shared);
+  const float inv = kept > 0.0f ? 1.0f / s : 0.0f;
+  for (int64_t k = threadIdx.x; k < n; k += blockDim.x)
+    out[k] = kr[k] ? expf(r[k] - m) * inv : 0.0f;
+}
+
+void masked_softmax(const float* x, const uint8_t* keep, float* y, int64_t rows, int64_t n,
+                    int64_t heads, int64_t t, int64_t mask_t) {
+  if (!keep) {
+    softmax(x, y, rows, n, 1, false);
+    return;
+  }
+  if (rows * n == 0) return;
+  AG_CHECK(rows <= INT32_MAX, "masked_softmax: ", rows, " rows exceed one CUDA grid");
+  masked_softmax_rows_kernel<<<static_cast<unsigned>(rows), row_threads(n), 0, stream()>>>(
+      x, keep, y, n, heads, t, mask_t);
+  AG_CUDA_CHECK_LAUNCH("masked_softmax_rows_kernel");
+}
+
 // softmax:     gx = y * (gy - sum_k gy * y)
 // log_softmax: gx = gy - exp(y) * sum_k gy
 __device__ inline float softmax_grad(float y, float gy, float s, bool log) {
@@ -119,6 +157,7 @@ void softmax_backward(const float* y, const float* gy, float* gx, int64_t outer,
 
 void register_softmax_kernels() {
   kernels::softmax.set(Device::cuda, &softmax);
+  kernels::masked_softmax.set(Device::cuda, &masked_softmax);
   kernels::softmax_backward.set(Device::cuda, &softmax_backward);
 }
 

@@ -31,14 +31,16 @@ std::vector<Tensor> grads(Tensor ga, Tensor gb, const Shape& sa, const Shape& sb
 
 Tensor add(const Tensor& a, const Tensor& b) {
   Tensor y = binary_raw(BinaryOp::add, "add", a, b);
-  return attach(y, "add", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g, const Needs& n) {
+  return attach(y, "add", {a, b}, {},
+                [sa = a.shape(), sb = b.shape()](const Tensor& g, const Needs& n) {
     return grads(n[0] ? g : Tensor(), n[1] ? g : Tensor(), sa, sb);
   });
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor y = binary_raw(BinaryOp::sub, "sub", a, b);
-  return attach(y, "sub", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g, const Needs& n) {
+  return attach(y, "sub", {a, b}, {},
+                [sa = a.shape(), sb = b.shape()](const Tensor& g, const Needs& n) {
     return grads(n[0] ? g : Tensor(), n[1] ? neg(g) : Tensor(), sa, sb);
   });
 }
@@ -48,7 +50,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   // Each gradient reads the other operand: keep only those that will be read.
   Tensor as = b.requires_grad() ? a.detach() : Tensor();
   Tensor bs = a.requires_grad() ? b.detach() : Tensor();
-  return attach(y, "mul", {a, b},
+  return attach(y, "mul", {a, b}, {{"self", as}, {"other", bs}},
                 [as, bs, sa = a.shape(), sb = b.shape()](const Tensor& g, const Needs& n) {
                   return grads(n[0] ? mul(g, bs) : Tensor(), n[1] ? mul(g, as) : Tensor(), sa, sb);
                 });
@@ -56,7 +58,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor y = binary_raw(BinaryOp::div, "div", a, b);
-  return attach(y, "div", {a, b},
+  return attach(y, "div", {a, b}, {{"self", a}, {"other", b}},
                 [a = a.detach(), b = b.detach()](const Tensor& g, const Needs& n) {
                   Tensor ga = n[0] ? div(g, b) : Tensor();
                   Tensor gb = n[1] ? neg(div(mul(g, a), mul(b, b))) : Tensor();
@@ -66,7 +68,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 
 Tensor pow(const Tensor& a, const Tensor& b) {
   Tensor y = binary_raw(BinaryOp::pow, "pow", a, b);
-  return attach(y, "pow", {a, b},
+  return attach(y, "pow", {a, b}, {{"self", a}, {"exponent", b}, {"output", y}},
                 [a = a.detach(), b = b.detach(), y = y.detach()](const Tensor& g, const Needs& n) {
                   Tensor ga = n[0] ? mul(g, mul(b, pow(a, sub(b, full({}, 1.0f, b.device())))))
                                    : Tensor();
@@ -90,7 +92,8 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   if (x.shape() == shape) return x;
   Tensor y = empty(shape, DType::f32, x.device());
   kernels::broadcast[x.device()](x.data(), y.data(), make_broadcast_plan(x.shape(), x.shape(), shape));
-  return attach(y, "broadcast_to", {x}, [xs = x.shape()](const Tensor& g, const Needs&) {
+  return attach(y, "broadcast_to", {x}, {},
+                [xs = x.shape()](const Tensor& g, const Needs&) {
     return std::vector<Tensor>{sum_to(g, xs)};
   });
 }

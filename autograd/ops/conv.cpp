@@ -104,7 +104,7 @@ Tensor conv_op(const ConvSpec& s, const Tensor& x, const Tensor& w, const Tensor
   // The weight gradient reads x and the input gradient reads w: keep each only if needed.
   Tensor xs = w.requires_grad() ? x.detach() : Tensor();
   Tensor ws = x.requires_grad() ? w.detach() : Tensor();
-  return attach(y, s.op, {x, w, b},
+  return attach(y, s.op, {x, w, b}, {{"input", xs}, {"weight", ws}},
                 [backward, g, xs, ws, x_shape = x.shape(), w_shape = w.shape()](
                     const Tensor& gy, const Needs& n) {
                   const Device d = gy.device();

@@ -43,7 +43,7 @@ CtcResult ctc_loss(const Tensor& logits, const std::vector<int64_t>& input_lengt
                                 grad.defined() ? grad.data() : nullptr);
   CtcResult r;
   for (int64_t b = 0; b < B; ++b) r.feasible.push_back(feasible.data_as<uint8_t>()[b] != 0);
-  r.nll = attach(nll, "ctc_loss", {logits}, [grad, B](const Tensor& g, const Needs&) {
+  r.nll = attach(nll, "ctc_loss", {logits}, {}, [grad, B](const Tensor& g, const Needs&) {
     return std::vector<Tensor>{mul(grad, reshape(g, {B, 1, 1}))};
   });
   return r;

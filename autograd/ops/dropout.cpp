@@ -15,7 +15,7 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator& gen) {
   Tensor y = empty_like(x);
   kernels::dropout[x.device()](x.data(), y.data(), x.numel(), p, seed);
   // The mask is a function of (seed, index): the backward redraws it instead of saving it.
-  return attach(y, "dropout", {x}, [p, seed](const Tensor& g, const Needs&) {
+  return attach(y, "dropout", {x}, {}, [p, seed](const Tensor& g, const Needs&) {
     Tensor gx = empty_like(g);
     kernels::dropout[g.device()](g.data(), gx.data(), g.numel(), p, seed);
     return std::vector<Tensor>{gx};

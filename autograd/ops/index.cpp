@@ -58,7 +58,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   Tensor y = empty(out, DType::f32, x.device());
   kernels::index_select[x.device()](x.data(), index.data_as<int64_t>(), y.data(), outer, n, m,
                                     inner);
-  return attach(y, "index_select", {x},
+  return attach(y, "index_select", {x}, {{"index", index}},
                 [idx = index.detach(), xs = x.shape(), outer, n, m, inner](const Tensor& g,
                                                                            const Needs&) {
                   Tensor gx = zeros(xs, DType::f32, g.device());
@@ -88,7 +88,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   outer_inner(index.shape(), dim, outer, inner);
   Tensor y = empty(index.shape(), DType::f32, x.device());
   kernels::gather[x.device()](xc.data(), index.data_as<int64_t>(), y.data(), outer, n, m, inner);
-  return attach(y, "gather", {xc},
+  return attach(y, "gather", {xc}, {{"index", index}},
                 [idx = index.detach(), xs = xc.shape(), outer, n, m, inner](const Tensor& g,
                                                                             const Needs&) {
                   Tensor gx = zeros(xs, DType::f32, g.device());
@@ -109,7 +109,8 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, float value) {
       "masked_fill");
   Tensor y = empty_like(x);
   kernels::masked_fill[x.device()](x.data(), mask.data_as<uint8_t>(), y.data(), value, plan);
-  return attach(y, "masked_fill", {x}, [mask = mask.detach()](const Tensor& g, const Needs&) {
+  return attach(y, "masked_fill", {x}, {{"mask", mask}},
+                [mask = mask.detach()](const Tensor& g, const Needs&) {
     return std::vector<Tensor>{masked_fill(g, mask, 0.0f)};
   });
 }
@@ -129,7 +130,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
       "where");
   Tensor y = empty(out, DType::f32, a.device());
   kernels::where[a.device()](cond.data_as<uint8_t>(), a.data(), b.data(), y.data(), plan);
-  return attach(y, "where", {a, b},
+  return attach(y, "where", {a, b}, {{"condition", cond}},
                 [cond = cond.detach(), sa = a.shape(), sb = b.shape()](const Tensor& g,
                                                                        const Needs& n) {
                   Tensor ga = n[0] ? sum_to(masked_fill(g, logical_not(cond), 0.0f), sa) : Tensor();

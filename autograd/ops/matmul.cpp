@@ -91,7 +91,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
     return reshape(matmul(reshape(a, {-1, a.shape().back()}), b, false, tb), out);
   }
   Tensor c = matmul_raw(a, b, ta, tb);
-  return attach(c, "matmul", {a, b},
+  return attach(c, "matmul", {a, b}, {{"self", a}, {"other", b}},
                 [a = a.detach(), b = b.detach(), ta, tb](const Tensor& g, const Needs& n) {
                   Tensor ga, gb;
                   if (n[0]) ga = ta ? matmul_raw(b, g, tb, true) : matmul_raw(g, b, false, !tb);

@@ -42,7 +42,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
   kernels::layer_norm[x.device()](x.data(), data_or_null(weight), data_or_null(bias), y.data(),
                                   mean.data(), rstd.data(), rows, D, eps);
   Tensor w = weight.defined() ? weight.detach() : Tensor();
-  return attach(y, "layer_norm", {x, weight, bias},
+  return attach(y, "layer_norm", {x, weight, bias}, {{"input", x}, {"weight", weight}},
                 [x = x.detach(), w, mean, rstd, rows, D](const Tensor& g, const Needs& n) {
                   Tensor gx = empty_if(n[0], x.shape(), g.device());
                   Tensor gw = empty_if(n[1], {D}, g.device());
@@ -74,12 +74,13 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
     kernels::batch_norm_stats[x.device()](x.data(), mean.data(), invstd.data(),
                                           data_or_null(running_mean), data_or_null(running_var),
                                           N, C, L, momentum, eps);
+    for (const Tensor& r : {running_mean, running_var})
+      if (r.defined()) r.mark_modified();
   } else {
     AG_CHECK(running_mean.defined() && running_var.defined(), "batch_norm: input ",
              shape_str(x.shape()), ": eval mode needs running_mean and running_var");
     NoGradGuard no_grad;
-    // Copies: a later training step updates the buffers before this backward may run.
-    mean = clone_data(running_mean);
+    mean = running_mean.detach();  // saved: a training step before backward is caught
     invstd = rsqrt(add(running_var, eps));
   }
   Tensor y = empty_like(x);
@@ -87,6 +88,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
                                   data_or_null(bias), y.data(), N, C, L);
   Tensor w = weight.defined() ? weight.detach() : Tensor();
   return attach(y, "batch_norm", {x, weight, bias},
+                {{"input", x}, {"weight", weight}, {"running_mean", training ? Tensor() : mean}},
                 [x = x.detach(), w, mean, invstd, training, N, C, L](const Tensor& g,
                                                                      const Needs& n) {
                   Tensor gx = empty_if(n[0], x.shape(), g.device());

@@ -68,7 +68,7 @@ Tensor sum(const Tensor& x, std::vector<int64_t> dims, bool keepdim) {
   Tensor y = sum_keepdim_raw(x, dims);
   Shape keep = y.shape();
   y.impl().shape = reduced_shape(x.shape(), dims, keepdim);
-  return attach(y, "sum", {x}, [keep, xs = x.shape()](const Tensor& g, const Needs&) {
+  return attach(y, "sum", {x}, {}, [keep, xs = x.shape()](const Tensor& g, const Needs&) {
     return std::vector<Tensor>{broadcast_to(reshape(g, keep), xs)};
   });
 }
@@ -114,7 +114,7 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
   std::pair<Tensor, Tensor> raw = max_raw(x, dim);
   Tensor values = raw.first, idx = raw.second;
   if (!keepdim) values.impl().shape = reduced_shape(x.shape(), {dim}, false);
-  return attach(values, "max", {x},
+  return attach(values, "max", {x}, {},
                 [idx, dim, xs = x.shape()](const Tensor& g, const Needs&) {
                   int64_t outer, n, inner;
                   outer_n_inner(xs, dim, dim + 1, outer, n, inner);

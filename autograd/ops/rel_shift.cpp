@@ -17,7 +17,7 @@ Tensor rel_shift(const Tensor& x) {
   out.back() = p - t + 1;
   Tensor y = empty(out, DType::f32, x.device());
   kernels::rel_shift[x.device()](x.data(), y.data(), n, t, p);
-  return attach(y, "rel_shift", {x}, [xs = x.shape(), n, t, p](const Tensor& g, const Needs&) {
+  return attach(y, "rel_shift", {x}, {}, [xs = x.shape(), n, t, p](const Tensor& g, const Needs&) {
     Tensor gx = empty(xs, DType::f32, g.device());
     kernels::rel_shift_backward[g.device()](g.data(), gx.data(), n, t, p);
     return std::vector<Tensor>{gx};

@@ -32,7 +32,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   if (s == x.shape()) return x;
   Tensor y = x.detach();
   y.impl().shape = s;
-  return attach(y, "reshape", {x}, [xs = x.shape()](const Tensor& g, const Needs&) {
+  return attach(y, "reshape", {x}, {}, [xs = x.shape()](const Tensor& g, const Needs&) {
     return std::vector<Tensor>{reshape(g, xs)};
   });
 }
@@ -103,7 +103,7 @@ Tensor take_along(const Tensor& x, int64_t dim, int64_t start, int64_t count, in
   Window w = window(x.shape(), begin, steps);
   Tensor y = empty(extent, DType::f32, x.device());
   copy_window(x, w, y, dense(extent), extent, op);
-  return attach(y, op, {x}, [w, extent, xs = x.shape(), op](const Tensor& g, const Needs&) {
+  return attach(y, op, {x}, {}, [w, extent, xs = x.shape(), op](const Tensor& g, const Needs&) {
     Tensor gx = zeros(xs, DType::f32, g.device());
     copy_window(g, dense(extent), gx, w, extent, op);
     return std::vector<Tensor>{gx};
@@ -134,7 +134,7 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
   if (identity) return x;
   Tensor y = empty(out, DType::f32, x.device());
   copy_window(x, {0, from}, y, dense(out), out, "permute");
-  return attach(y, "permute", {x}, [inverse](const Tensor& g, const Needs&) {
+  return attach(y, "permute", {x}, {}, [inverse](const Tensor& g, const Needs&) {
     return std::vector<Tensor>{permute(g, inverse)};
   });
 }
@@ -202,7 +202,7 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
     copy_window(x, dense(x.shape()), y, window(out, begin, step), x.shape(), "concat");
     begin[dim] += x.shape()[dim];
   }
-  return attach(y, "concat", xs, [dim, offsets, sizes](const Tensor& g, const Needs& n) {
+  return attach(y, "concat", xs, {}, [dim, offsets, sizes](const Tensor& g, const Needs& n) {
     std::vector<Tensor> gs(offsets.size());
     for (size_t i = 0; i < gs.size(); ++i)
       if (n[i]) gs[i] = narrow(g, dim, offsets[i], sizes[i]);
@@ -273,7 +273,8 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, float value) {
   Tensor y = full(out, value, x.device());
   Window src = window(x.shape(), from, step), dst = window(out, to, step);
   copy_window(x, src, y, dst, extent, "pad");
-  return attach(y, "pad", {x}, [src, dst, extent, xs = x.shape()](const Tensor& g, const Needs&) {
+  return attach(y, "pad", {x}, {},
+                [src, dst, extent, xs = x.shape()](const Tensor& g, const Needs&) {
     Tensor gx = zeros(xs, DType::f32, g.device());
     copy_window(g, dst, gx, src, extent, "pad");
     return std::vector<Tensor>{gx};

@@ -18,7 +18,8 @@ Tensor unary_op(kernels::UnaryOp op, const char* name, const Tensor& x, float p0
   // Save only what the backward reads (relu keeps its output, not its input).
   kernels::BackwardReads reads = kernels::backward_reads(op);
   Tensor xs = reads.x ? x.detach() : Tensor(), ys = reads.y ? y.detach() : Tensor();
-  return attach(y, name, {x}, [op, p0, p1, xs, ys](const Tensor& g, const Needs&) {
+  return attach(y, name, {x}, {{"input", xs}, {"output", ys}},
+                [op, p0, p1, xs, ys](const Tensor& g, const Needs&) {
     Tensor gx = empty_like(g);
     kernels::unary_backward[g.device()](op, xs.defined() ? xs.data() : nullptr,
                                         ys.defined() ? ys.data() : nullptr, g.data(),

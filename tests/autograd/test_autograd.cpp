@@ -198,6 +198,21 @@ BOOST_AUTO_TEST_CASE(grad_ready_hooks_fire_once_when_final) {
               "only leaves that require grad");
 }
 
+BOOST_AUTO_TEST_CASE(grad_returns_gradients_without_touching_the_leaves) {
+  Tensor a = from_vector({1, 2}, {2}).set_requires_grad(true);
+  Tensor b = from_vector({3, 4}, {2}).set_requires_grad(true);
+  int fired = 0;
+  a.register_grad_ready_hook([&](const Tensor&) { ++fired; });
+  Tensor out = sum(mul(mul(a, b), a));  // d/da = 2ab, d/db = a^2
+  std::vector<Tensor> g = grad(out, Tensor(), {a});
+  BOOST_REQUIRE_EQUAL(g.size(), 1u);
+  check_values(g[0], {6, 16});
+  BOOST_CHECK(!a.grad().defined());
+  BOOST_CHECK_EQUAL(fired, 0);
+  check_values(b.grad(), {1, 4});  // not listed: accumulated as backward() does
+  check_error([&] { grad(sum(mul(a, 2.0f)), Tensor(), {mul(a, 2.0f)}); }, "not a leaf");
+}
+
 BOOST_AUTO_TEST_CASE(deep_graph_does_not_overflow_the_stack) {
   Tensor x = ones({1}).set_requires_grad(true);
   Tensor y = x;

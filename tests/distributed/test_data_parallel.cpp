@@ -1,11 +1,13 @@
 // Run by ctest under `mpirun -np 2` (also passes as a single process): data-parallel
-// training on N ranks ends with the parameters of one process on the same global batches.
+// training on N ranks ends with the parameters of one process on the same global batches,
+// activation checkpointing included.
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
 
 #include "autograd/ops.h"
 #include "distributed/data_parallel.h"
+#include "nn/checkpoint.h"
 #include "nn/linear.h"
 #include "nn/optim.h"
 
@@ -21,6 +23,24 @@ struct TinyNet : nn::Module {
   ag::Tensor forward(const ag::Tensor& x) const { return fc2->forward(ag::tanh(fc1->forward(x))); }
 };
 
+// fc1 used in two activation-checkpointed segments and once outside them (or the same
+// function without checkpointing): its gradient has three parts, and the all-reduce must
+// start only when all three are in.
+struct SharedNet : nn::Module {
+  std::shared_ptr<nn::Linear> fc1 = register_module("fc1", std::make_shared<nn::Linear>(4, 4));
+  std::shared_ptr<nn::Linear> fc2 = register_module("fc2", std::make_shared<nn::Linear>(4, 3));
+  bool checkpointed = false;
+  ag::Tensor forward(const ag::Tensor& x) const {
+    auto segment = [this](const std::vector<ag::Tensor>& in) {
+      return ag::tanh(fc1->forward(in[0]));
+    };
+    auto run = [&](const ag::Tensor& h) {
+      return checkpointed ? nn::checkpoint(segment, {h}, {}, fc1->parameters()) : segment({h});
+    };
+    return fc2->forward(ag::add(run(run(x)), fc1->forward(x)));
+  }
+};
+
 // Rows [first, first + n) of the synthetic data of one micro-step: x [n, 4], y [n, 3].
 std::pair<ag::Tensor, ag::Tensor> rows(int64_t micro_step, int64_t first, int64_t n) {
   std::vector<float> x, y;
@@ -32,7 +52,8 @@ std::pair<ag::Tensor, ag::Tensor> rows(int64_t micro_step, int64_t first, int64_
 }
 
 // Squared error summed over the rows, divided by the global micro-batch and the accumulation.
-void backward_on(const TinyNet& net, int64_t micro_step, int64_t first, int64_t n) {
+template <class Net>
+void backward_on(const Net& net, int64_t micro_step, int64_t first, int64_t n) {
   auto [x, y] = rows(micro_step, first, n);
   ag::Tensor d = ag::sub(net.forward(x), y);
   ag::div(ag::sum(ag::mul(d, d)), static_cast<float>(kMicroRows * kAccum)).backward();
@@ -44,7 +65,7 @@ void update(nn::Optimizer& opt) {
   opt.zero_grad();
 }
 
-std::vector<float> flat_params(const TinyNet& net) {
+std::vector<float> flat_params(const nn::Module& net) {
   std::vector<float> all;
   for (auto& [name, p] : net.named_parameters()) {
     std::vector<float> v = p.to_vector();
@@ -53,9 +74,10 @@ std::vector<float> flat_params(const TinyNet& net) {
   return all;
 }
 
+template <class Net = TinyNet>
 std::vector<float> train_one_process() {
   ag::manual_seed(11);
-  TinyNet net;
+  Net net;
   nn::Adam opt(net.named_parameters(), 0.05f);
   for (int s = 0; s < kSteps; ++s) {
     for (int64_t m = 0; m < kAccum; ++m) backward_on(net, s * kAccum + m, 0, kMicroRows);
@@ -64,10 +86,13 @@ std::vector<float> train_one_process() {
   return flat_params(net);
 }
 
-std::vector<float> train_data_parallel(double bucket_mb, size_t* buckets = nullptr) {
+template <class Net = TinyNet>
+std::vector<float> train_data_parallel(double bucket_mb, size_t* buckets = nullptr,
+                                       void (*setup)(Net&) = nullptr) {
   dist::Communicator& comm = dist::world();
   ag::manual_seed(11 + static_cast<uint64_t>(comm.rank()));  // rank 0's start must win
-  TinyNet net;
+  Net net;
+  if (setup) setup(net);
   nn::Adam opt(net.named_parameters(), 0.05f);
   dist::DataParallel dp(comm, opt.params(), bucket_mb);
   dp.broadcast_from_root(net);
@@ -106,6 +131,14 @@ BOOST_AUTO_TEST_CASE(bucket_boundaries_do_not_change_the_result) {
   BOOST_TEST(many == 4u);
   BOOST_TEST(one == 1u);
   check_close(tiny, whole);
+}
+
+BOOST_AUTO_TEST_CASE(a_parameter_shared_by_checkpointed_segments_is_reduced_whole) {
+  // One parameter per bucket: a bucket sent on a partial gradient would change the result.
+  std::vector<float> plain = train_one_process<SharedNet>();
+  std::vector<float> ckpt = train_data_parallel<SharedNet>(
+      1e-5, nullptr, [](SharedNet& n) { n.checkpointed = true; });
+  check_close(ckpt, plain);
 }
 
 BOOST_AUTO_TEST_CASE(a_rank_without_backward_still_syncs) {

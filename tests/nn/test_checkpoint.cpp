@@ -1,5 +1,6 @@
 // Activation checkpointing: same values and gradients as the plain run (dropout included),
-// parameters inside the segment get gradients, buffers are updated once, less peak memory.
+// parameters inside the segment get gradients (their hooks once, with the whole gradient),
+// buffers are updated once, less peak memory.
 #include <boost/test/unit_test.hpp>
 
 #include "autograd/allocator.h"
@@ -49,7 +50,7 @@ Run run(bool use_checkpoint, bool input_needs_grad) {
   Tensor h = x;
   for (Segment* s : {&s1, &s2}) {
     auto fn = [s](const std::vector<Tensor>& in) { return s->forward(in[0]); };
-    h = use_checkpoint ? nn::checkpoint(fn, {h}, buffers_of(*s)) : fn({h});
+    h = use_checkpoint ? nn::checkpoint(fn, {h}, buffers_of(*s), s->parameters()) : fn({h});
   }
   Tensor loss = sum(h * h) + (input_needs_grad ? sum(x) : sum(h) * 0.0f);
   loss.backward();
@@ -99,6 +100,30 @@ BOOST_AUTO_TEST_CASE(gradients_match_finite_differences) {
       [&](const std::vector<Tensor>& in) { return nn::checkpoint(fn, {in[0], in[1]}); },
       {normal({5, 4}).set_requires_grad(true), normal({5, 3}).set_requires_grad(true),
        lin.weight, lin.bias});
+}
+
+BOOST_AUTO_TEST_CASE(a_shared_parameter_gets_its_whole_gradient_before_its_hook) {
+  // One Linear used in two checkpointed segments and once outside them: its grad-ready hook
+  // (where data-parallel training starts the all-reduce) runs once, with the whole gradient.
+  auto hooked_gradient = [](bool use_checkpoint) {
+    manual_seed(15);
+    nn::Linear shared(5, 5);
+    int fired = 0;
+    std::vector<float> at_hook;
+    shared.weight.register_grad_ready_hook([&](const Tensor& w) {
+      ++fired;
+      at_hook = w.grad().to_vector();
+    });
+    auto fn = [&](const std::vector<Tensor>& in) { return tanh(shared.forward(in[0])); };
+    Tensor x = normal({3, 5}), h = x;
+    for (int s = 0; s < 2; ++s)
+      h = use_checkpoint ? nn::checkpoint(fn, {h}, {}, shared.parameters()) : fn({h});
+    sum(mul(shared.forward(x), h)).backward();
+    BOOST_CHECK_EQUAL(fired, 1);
+    BOOST_CHECK(at_hook == shared.weight.grad().to_vector());
+    return from_vector(at_hook, {5, 5});
+  };
+  BOOST_CHECK_LE(max_abs_diff(hooked_gradient(true), hooked_gradient(false)), 1e-6f);
 }
 
 BOOST_AUTO_TEST_CASE(undefined_inputs_and_no_grad_mode) {
