@@ -193,7 +193,7 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
   run_backward(root, grad, retain_graph, {}, none);
 }
 
-std::vector<Tensor> grad(const Tensor& root, const Tensor& grad,
+std::vector<Tensor> grad(const Tensor& root, const Tensor& root_grad,
                          const std::vector<Tensor>& inputs, bool retain_graph) {
   std::unordered_map<const TensorImpl*, size_t> capture;
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -203,7 +203,7 @@ std::vector<Tensor> grad(const Tensor& root, const Tensor& grad,
              " is listed twice");
   }
   std::vector<Tensor> captured(inputs.size());
-  run_backward(root, grad, retain_graph, capture, captured);
+  run_backward(root, root_grad, retain_graph, capture, captured);
   return captured;
 }
 

@@ -110,7 +110,7 @@ void backward(const Tensor& root, const Tensor& grad = Tensor(), bool retain_gra
 // `inputs`, leaves that require grad, returned (undefined where the graph does not reach
 // one) instead of accumulated into .grad, and without running their grad-ready hooks.
 // Other leaves the graph reaches are treated as backward() treats them.
-std::vector<Tensor> grad(const Tensor& root, const Tensor& grad, const std::vector<Tensor>& inputs,
-                         bool retain_graph = false);
+std::vector<Tensor> grad(const Tensor& root, const Tensor& root_grad,
+                         const std::vector<Tensor>& inputs, bool retain_graph = false);
 
 }  // namespace ag

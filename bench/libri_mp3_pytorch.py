@@ -29,9 +29,9 @@ Pipeline (where ours differs, it says so):
   computed once before training starts (ours recomputes them each epoch in a loader thread;
   the training clock here excludes this, printed separately), then global CMVN from
   DATA/cmvn.json ({"frames", "sum", "sum_sq"}; std floored at 1e-5);
-- SpecAugment per utterance and step: ESPnet's time warp (window 5, bicubic), 2 frequency
-  masks up to 27 bins and 5 time masks up to 5% of the utterance (torchaudio.transforms),
-  masked to 0;
+- SpecAugment per utterance and step (unless --no-specaugment, as conf/libri_mp3.yaml now
+  trains): ESPnet's time warp (window 5, bicubic), 2 frequency masks up to 27 bins and 5 time
+  masks up to 5% of the utterance (torchaudio.transforms), masked to 0;
 - batches: utterances sorted by length, filled greedily while (size + 1) * length <=
   --batch-frames (padding counted), outside [--min-frames, --max-frames] left out, batch order
   shuffled per epoch;
@@ -379,7 +379,8 @@ def train(model, data, args, cmvn):
     batches = make_batches([f.shape[0] for f in feats], args.batch_frames)
     log(f"train: {len(feats)} utterances, {sum(f.shape[0] for f in feats)} frames, "
         f"{len(batches)} batches of <= {args.batch_frames} padded frames")
-    augment = SpecAugment(args.time_warp, 2, 27, 5, 0.05, args.max_frames)
+    augment = (SpecAugment(args.time_warp, 2, 27, 5, 0.05, args.max_frames)
+               if args.specaugment else (lambda f: f))
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-9,
                                  weight_decay=1e-6)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor(args))
@@ -459,6 +460,8 @@ def main():
                    help="shorter training utterances left out")
     p.add_argument("--max-frames", type=int, default=3000,
                    help="longer training utterances left out")
+    p.add_argument("--no-specaugment", dest="specaugment", action="store_false",
+                   help="train without SpecAugment (conf/libri_mp3.yaml's data.specaugment)")
     p.add_argument("--time-warp", type=int, default=5,
                    help="SpecAugment time-warp window (0: none)")
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")

@@ -28,7 +28,11 @@ std::vector<Tensor> recompute(const Segment& fn, const std::vector<Tensor>& inpu
     leaves.push_back(leaf);
   }
   std::vector<Tensor> saved;
-  for (const Tensor& t : keep) saved.push_back(ag::clone_data(t));
+  std::vector<uint32_t> versions;
+  for (const Tensor& t : keep) {
+    saved.push_back(ag::clone_data(t));
+    versions.push_back(t.version());
+  }
   Tensor out;
   {
     RestoreEngine restore(ag::default_generator());
@@ -36,7 +40,10 @@ std::vector<Tensor> recompute(const Segment& fn, const std::vector<Tensor>& inpu
     ag::GradModeGuard record(true);
     out = fn(leaves);
   }
-  for (size_t i = 0; i < keep.size(); ++i) ag::copy_(keep[i], saved[i]);
+  // Put back only what the re-run wrote: a copy is a write, and the re-run's graph may have
+  // saved an untouched buffer (eval-mode BatchNorm's running mean).
+  for (size_t i = 0; i < keep.size(); ++i)
+    if (keep[i].version() != versions[i]) ag::copy_(keep[i], saved[i]);
   std::vector<Tensor> all = leaves;  // inputs, then parameters
   all.insert(all.end(), params.begin(), params.end());
   std::vector<Tensor> wrt;
@@ -72,8 +79,9 @@ Tensor checkpoint(const Segment& fn, const std::vector<Tensor>& inputs,
   std::vector<Tensor> node_inputs = inputs;
   node_inputs.insert(node_inputs.end(), params.begin(), params.end());
   node_inputs.push_back(ag::zeros({}).set_requires_grad(true));
-  std::vector<ag::Saved> saved;  // the re-run reads the inputs as they were
+  std::vector<ag::Saved> saved;  // the re-run reads the inputs and parameters as they were
   for (const Tensor& in : inputs) saved.push_back({"segment input", in});
+  for (const Tensor& p : params) saved.push_back({"segment parameter", p});
   return ag::attach(out, "checkpoint", node_inputs, saved,
                     [fn, inputs, params, keep, engine](const Tensor& g, const ag::Needs&) {
                       return recompute(fn, inputs, params, keep, engine, g);

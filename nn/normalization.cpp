@@ -11,6 +11,7 @@ namespace {
 void count_batch(const Tensor& counter) {
   if (counter.device() == ag::Device::cpu) {
     ++counter.data_as<int64_t>()[0];
+    counter.mark_modified();
     return;
   }
   ag::copy_(counter, ag::from_int_vector({counter.to_int_vector()[0] + 1}, {}));

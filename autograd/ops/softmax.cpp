@@ -68,7 +68,8 @@ Tensor masked_softmax(const Tensor& scores, const Tensor& keep, float p, bool tr
     out = empty_like(y);
     kernels::dropout[y.device()](y.data(), out.data(), y.numel(), p, seed);
   }
-  return attach(out, "masked_softmax", {scores}, {{"output", y}},
+  // With dropout the saved softmax output is this op's own buffer, out of others' reach.
+  return attach(out, "masked_softmax", {scores}, {{"output", drop ? Tensor() : y}},
                 [y = y.detach(), drop, p, seed, rows = B * H * T, S](const Tensor& g,
                                                                      const Needs&) {
                   Tensor gy = g;

@@ -99,7 +99,7 @@ void check_forward_2d(const Case& c) {
 
 // Convolution is linear in each operand, so a large step has no truncation error and
 // keeps float32 rounding in the differences small.
-const testing::GradCheck kLinear{1e-2f, 1e-3f, 1e-3f, 300};
+const testing::GradCheck kLinear{.eps = 1e-2f, .rtol = 1e-3f};
 
 std::vector<Tensor> inputs_of(const Operands& o) {
   return o.b.defined() ? std::vector<Tensor>{o.x, o.w, o.b} : std::vector<Tensor>{o.x, o.w};

@@ -21,6 +21,36 @@ inline std::vector<Tensor> with_parameters(Tensor x, nn::Module& m) {
   return inputs;
 }
 
+// The positions in with_parameters(x, m) of m's parameters whose names end in one of `tails`.
+inline std::vector<size_t> inputs_named(const nn::Module& m,
+                                         const std::vector<std::string>& tails) {
+  auto ends_with = [](const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  std::vector<size_t> out;
+  size_t index = 1;  // input 0 is x
+  for (const auto& [name, p] : m.named_parameters()) {
+    for (const std::string& tail : tails)
+      if (ends_with(name, tail)) {
+        out.push_back(index);
+        break;
+      }
+    ++index;
+  }
+  return out;
+}
+
+// The inputs of with_parameters(x, m) whose gradient is 0 by construction: biases added to
+// every score of a softmax row, which the softmax cancels (the keys' bias of a softmax
+// attention: linear_k of mha and gqa, linear_uk of mla and mla_simple; the Branchformer's
+// pooling scores). Linear attention has no softmax: its key bias counts.
+inline std::vector<size_t> softmax_cancelled_biases(const nn::Module& m,
+                                                    const std::string& attention_type) {
+  std::vector<std::string> tails{"pooling_proj1.bias", "pooling_proj2.bias"};
+  if (attention_type != "linear") tails.insert(tails.end(), {"linear_k.bias", "linear_uk.bias"});
+  return inputs_named(m, tails);
+}
+
 // Sets every parameter of m to normal(0, std) (initial values like the cgMLP's near-zero
 // conv weights would hide errors).
 inline void randomize(nn::Module& m, float std = 0.5f) {

@@ -128,8 +128,13 @@ BOOST_AUTO_TEST_CASE(convolution_module_gradients) {
         conv.train(training);
         Tensor x = normal({2, 5, 6});
         Tensor pad = nn::padding_mask({5, 3}, 5);
+        testing::GradCheck opt;
+        // With batch statistics the depthwise bias is removed again by the batch norm's mean:
+        // its gradient is 0 by construction.
+        if (norm == "batch_norm" && training)
+          opt.zero_gradient = inputs_named(conv, {"depthwise_conv.bias"});
         check_gradients([&](const std::vector<Tensor>& in) { return conv.forward(in[0], pad); },
-                        with_parameters(x, conv));
+                        with_parameters(x, conv), opt);
       }
     }
 }
