@@ -29,9 +29,10 @@ Pipeline (where ours differs, it says so):
   computed once before training starts (ours recomputes them each epoch in a loader thread;
   the training clock here excludes this, printed separately), then global CMVN from
   DATA/cmvn.json ({"frames", "sum", "sum_sq"}; std floored at 1e-5);
-- SpecAugment per utterance and step (unless --no-specaugment, as conf/libri_mp3.yaml now
-  trains): ESPnet's time warp (window 5, bicubic), 2 frequency masks up to 27 bins and 5 time
-  masks up to 5% of the utterance (torchaudio.transforms), masked to 0;
+- SpecAugment per utterance and step (none with --no-specaugment): by default ESPnet's time
+  warp (window 5, bicubic), 2 frequency masks up to 27 bins and 5 time masks up to 5% of the
+  utterance (torchaudio.transforms), masked to 0; --time-warp, --freq-masks, --freq-width,
+  --time-masks, --time-ratio set conf/libri_mp3.yaml's milder masks;
 - batches: utterances sorted by length, filled greedily while (size + 1) * length <=
   --batch-frames (padding counted), outside [--min-frames, --max-frames] left out, batch order
   shuffled per epoch;
@@ -379,7 +380,8 @@ def train(model, data, args, cmvn):
     batches = make_batches([f.shape[0] for f in feats], args.batch_frames)
     log(f"train: {len(feats)} utterances, {sum(f.shape[0] for f in feats)} frames, "
         f"{len(batches)} batches of <= {args.batch_frames} padded frames")
-    augment = (SpecAugment(args.time_warp, 2, 27, 5, 0.05, args.max_frames)
+    augment = (SpecAugment(args.time_warp, args.freq_masks, args.freq_width, args.time_masks,
+                           args.time_ratio, args.max_frames)
                if args.specaugment else (lambda f: f))
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-9,
                                  weight_decay=1e-6)
@@ -462,6 +464,11 @@ def main():
                    help="longer training utterances left out")
     p.add_argument("--no-specaugment", dest="specaugment", action="store_false",
                    help="train without SpecAugment (conf/libri_mp3.yaml's data.specaugment)")
+    p.add_argument("--freq-masks", type=int, default=2, help="SpecAugment frequency masks")
+    p.add_argument("--freq-width", type=int, default=27, help="widest frequency mask (bins)")
+    p.add_argument("--time-masks", type=int, default=5, help="SpecAugment time masks")
+    p.add_argument("--time-ratio", type=float, default=0.05,
+                   help="widest time mask, as a fraction of the utterance")
     p.add_argument("--time-warp", type=int, default=5,
                    help="SpecAugment time-warp window (0: none)")
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
