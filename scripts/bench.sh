@@ -11,3 +11,4 @@ bash scripts/build.sh
 /usr/bin/python3 bench/conformer.py
 /usr/bin/python3 bench/fbank.py
 OMP_NUM_THREADS=1 build/bench/bench_streaming
+build/bench/bench_ops
