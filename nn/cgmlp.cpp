@@ -53,8 +53,8 @@ Tensor ConvolutionalGatingMLP::gated(const Tensor& x,
   const Linear& proj = (*channel_proj1)[0];
   const int64_t half = proj.weight.size(0) / 2;
   auto half_proj = [&](int64_t start) {
-    return ag::gelu(ag::linear(x, ag::narrow(proj.weight, 0, start, half),
-                               ag::narrow(proj.bias, 0, start, half)));  // [B, T, units/2]
+    return ag::linear(x, ag::narrow(proj.weight, 0, start, half),
+                      ag::narrow(proj.bias, 0, start, half), ag::Activation::gelu);  // [B, T, units/2]
   };
   Tensor x_r = half_proj(0), x_g = half_proj(half);
   Tensor y = ag::dropout(x_r * gate(x_g), dropout, is_training());

@@ -10,7 +10,7 @@ FeedForward::FeedForward(int64_t d_model, int64_t hidden, float dropout) : dropo
 }
 
 Tensor FeedForward::forward(const Tensor& x) const {
-  Tensor h = ag::silu(w_1->forward(x));  // [..., hidden]
+  Tensor h = w_1->forward(x, ag::Activation::silu);  // [..., hidden]
   return w_2->forward(ag::dropout(h, dropout, is_training()));
 }
 

@@ -11,6 +11,8 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias) {
   if (with_bias) bias = register_parameter("bias", init::fan_in_uniform({out}, in));
 }
 
-Tensor Linear::forward(const Tensor& x) const { return ag::linear(x, weight, bias); }
+Tensor Linear::forward(const Tensor& x, ag::Activation act) const {
+  return ag::linear(x, weight, bias, act);
+}
 
 }  // namespace nn

@@ -148,10 +148,6 @@ void softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, 
 
 void masked_softmax(const float* x, const uint8_t* keep, float* y, int64_t rows, int64_t n,
                     int64_t heads, int64_t t, int64_t mask_t) {
-  if (!keep) {
-    softmax(x, y, rows, n, 1, false);
-    return;
-  }
   if (n == 0) return;
   parallel_for(rows, grain_for(n), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r)

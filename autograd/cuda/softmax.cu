@@ -91,10 +91,6 @@ __global__ void masked_softmax_rows_kernel(const float* x, const uint8_t* keep, 
 
 void masked_softmax(const float* x, const uint8_t* keep, float* y, int64_t rows, int64_t n,
                     int64_t heads, int64_t t, int64_t mask_t) {
-  if (!keep) {
-    softmax(x, y, rows, n, 1, false);
-    return;
-  }
   if (rows * n == 0) return;
   AG_CHECK(rows <= INT32_MAX, "masked_softmax: ", rows, " rows exceed one CUDA grid");
   masked_softmax_rows_kernel<<<static_cast<unsigned>(rows), row_threads(n), 0, stream()>>>(

@@ -20,7 +20,7 @@ using SoftmaxBackwardFn = void(const float* y, const float* gy, float* gx, int64
 // Attention's masked softmax over the keys of each score row: y[r, k] = softmax over the keys
 // kept (keep[m(r), k] != 0) of x[r, ·], and 0 at the other keys; a row with no key kept is
 // all 0. Score row r = (b * heads + h) * t + i reads mask row m(r) = b * mask_t + (mask_t == 1
-// ? 0 : i); keep null keeps every key (plain softmax).
+// ? 0 : i). Without a mask the op runs the plain softmax kernel instead.
 //   x, y: [rows, n], rows = B * heads * t;  keep: [B, mask_t, n]
 using MaskedSoftmaxFn = void(const float* x, const uint8_t* keep, float* y, int64_t rows,
                              int64_t n, int64_t heads, int64_t t, int64_t mask_t);

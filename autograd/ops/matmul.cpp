@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "../autograd.h"
+#include "../kernels/elementwise.h"
 #include "../kernels/matmul.h"
 #include "binary.h"
 #include "broadcast.h"
@@ -27,13 +28,29 @@ Shape batch_of(const Tensor& x) { return Shape(x.shape().begin(), x.shape().end(
 
 std::atomic<int64_t> multiply_adds{0}, bytes_read{0};
 
+// Counts a GEMM of `batch` products in gemm_count().
+void note_gemm(int64_t M, int64_t N, int64_t K, int64_t stride_a, int64_t stride_b,
+               int64_t batch) {
+  multiply_adds.fetch_add(batch * M * N * K, std::memory_order_relaxed);
+  const int64_t reads = (stride_a ? batch : 1) * M * K + (stride_b ? batch : 1) * K * N;
+  bytes_read.fetch_add(reads * static_cast<int64_t>(sizeof(float)), std::memory_order_relaxed);
+}
+
+kernels::UnaryOp unary_of(Activation act) {
+  switch (act) {
+    case Activation::relu: return kernels::UnaryOp::relu;
+    case Activation::gelu: return kernels::UnaryOp::gelu;
+    case Activation::silu: return kernels::UnaryOp::silu;
+    case Activation::none: break;
+  }
+  return kernels::UnaryOp::neg;  // unused: no activation runs
+}
+
 // kernels::gemm on x's device, counted in gemm_count().
 void gemm(const Tensor& x, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A,
           int64_t stride_a, const float* B, int64_t stride_b, float* C, int64_t stride_c,
           int64_t batch) {
-  multiply_adds.fetch_add(batch * M * N * K, std::memory_order_relaxed);
-  const int64_t reads = (stride_a ? batch : 1) * M * K + (stride_b ? batch : 1) * K * N;
-  bytes_read.fetch_add(reads * static_cast<int64_t>(sizeof(float)), std::memory_order_relaxed);
+  note_gemm(M, N, K, stride_a, stride_b, batch);
   kernels::gemm[x.device()](ta, tb, M, N, K, 1.0f, A, stride_a, B, stride_b, 0.0f, C, stride_c,
                             batch);
 }
@@ -101,18 +118,74 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
                 });
 }
 
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation act) {
+  detail::check_float(x, "linear");
+  detail::check_float(weight, "linear");
   AG_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.shape().back() == weight.shape()[1],
            "linear: input ", shape_str(x.shape()), " and weight ", shape_str(weight.shape()),
            " do not align (weight is [out, in])");
-  Tensor x2 = x.dim() == 1 ? reshape(x, {1, x.shape()[0]}) : x;
-  Tensor y = matmul(x2, weight, false, true);
+  AG_CHECK(x.device() == weight.device(), "linear: input on ", device_name(x.device()),
+           ", weight on ", device_name(weight.device()));
+  const int64_t N = weight.shape()[0], K = weight.shape()[1], M = x.numel() / K;
   if (bias.defined()) {
-    AG_CHECK(bias.dim() == 1 && bias.shape()[0] == weight.shape()[0], "linear: bias ",
-             shape_str(bias.shape()), " for weight ", shape_str(weight.shape()));
-    y = add(y, bias);
+    detail::check_float(bias, "linear");
+    AG_CHECK(bias.dim() == 1 && bias.shape()[0] == N && bias.device() == x.device(),
+             "linear: bias ", shape_str(bias.shape()), " on ", device_name(bias.device()),
+             " for weight ", shape_str(weight.shape()), " on ", device_name(weight.device()));
   }
-  return x.dim() == 1 ? reshape(y, {weight.shape()[0]}) : y;
+  Shape out_shape = x.shape();
+  out_shape.back() = N;
+  // z = x W^T + b: the bias rows are written first and the GEMM accumulates onto them
+  // (beta = 1), which replaces BLAS's zeroing pass instead of adding a pass of its own.
+  Tensor z;  // [M, N]
+  if (bias.defined()) {
+    NoGradGuard no_grad;
+    z = reshape(broadcast_to(bias.detach(), {M, N}), out_shape);
+  } else {
+    z = empty(out_shape, DType::f32, x.device());
+  }
+  note_gemm(M, N, K, 0, 0, 1);
+  kernels::gemm[x.device()](false, true, M, N, K, 1.0f, x.data(), 0, weight.data(), 0,
+                            bias.defined() ? 1.0f : 0.0f, z.data(), 0, 1);
+  const bool activated = act != Activation::none;
+  const kernels::UnaryOp op = unary_of(act);
+  Tensor y = z;
+  if (activated) {
+    y = empty_like(z);
+    kernels::unary[x.device()](op, z.data(), y.data(), z.numel(), 0.0f, 0.0f);
+  }
+  // The activation's backward reads its input (z) or its output (y), as the plain op would.
+  const kernels::BackwardReads reads =
+      activated ? kernels::backward_reads(op) : kernels::BackwardReads{false, false};
+  Tensor zs = reads.x ? z.detach() : Tensor(), ys = reads.y ? y.detach() : Tensor();
+  return attach(y, "linear", {x, weight, bias},
+                {{"input", x}, {"weight", weight}, {"pre_activation", zs}, {"output", ys}},
+                [x = x.detach(), w = weight.detach(), zs, ys, activated, op, M, N,
+                 K](const Tensor& g, const Needs& n) {
+                  Tensor gz = g;  // dL/dz, [..., N]
+                  if (activated) {
+                    gz = empty_like(g);
+                    kernels::unary_backward[g.device()](op, zs.defined() ? zs.data() : nullptr,
+                                                        ys.defined() ? ys.data() : nullptr,
+                                                        g.data(), gz.data(), g.numel(), 0.0f,
+                                                        0.0f);
+                  }
+                  Tensor gx, gw, gb;
+                  if (n[0]) {  // [M, N] x [N, K]
+                    gx = empty(x.shape(), DType::f32, g.device());
+                    note_gemm(M, K, N, 0, 0, 1);
+                    kernels::gemm[g.device()](false, false, M, K, N, 1.0f, gz.data(), 0,
+                                              w.data(), 0, 0.0f, gx.data(), 0, 1);
+                  }
+                  if (n[1]) {  // [M, N]^T x [M, K]
+                    gw = empty(w.shape(), DType::f32, g.device());
+                    note_gemm(N, K, M, 0, 0, 1);
+                    kernels::gemm[g.device()](true, false, N, K, M, 1.0f, gz.data(), 0,
+                                              x.data(), 0, 0.0f, gw.data(), 0, 1);
+                  }
+                  if (n[2]) gb = sum_to(reshape(gz, {M, N}), {N});
+                  return std::vector<Tensor>{gx, gw, gb};
+                });
 }
 
 Tensor matmul_window(const Tensor& a, const Tensor& b, int64_t first, int64_t rows, bool tb) {

@@ -9,8 +9,14 @@ namespace ag {
 // e.g. attention scores: matmul(q, k, false, true) for q [B,H,T,D], k [B,H,S,D].
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
 
-// x [..., in] -> [..., out] with weight [out, in] (PyTorch's layout) and optional bias [out].
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+// The activation a linear layer applies to its output, fused into the op (see linear).
+enum class Activation { none, relu, gelu, silu };
+
+// act(x W^T + b): x [..., in] -> [..., out] with weight [out, in] (PyTorch's layout), optional
+// bias [out] and optional activation, as one op: the bias is added inside the GEMM and the
+// activation's gradient is taken once for the input, weight and bias gradients.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
+              Activation act = Activation::none);
 
 // matmul(a, narrow(b, -2, first, rows), false, trans_b) without copying b: each matrix of
 // b [..., R, K] is read from its row `first` on, `rows` rows (a streaming cache with spare

@@ -58,9 +58,12 @@ Tensor masked_softmax(const Tensor& scores, const Tensor& keep, float p, bool tr
   }
   AG_CHECK(p >= 0 && p <= 1, "masked_softmax: dropout p ", p, " outside [0, 1]");
   Tensor y = empty_like(scores);  // [B, H, T, S]
-  kernels::masked_softmax[scores.device()](scores.data(),
-                                           keep.defined() ? keep.data_as<uint8_t>() : nullptr,
-                                           y.data(), B * H * T, S, H, T, mask_t);
+  if (keep.defined()) {
+    kernels::masked_softmax[scores.device()](scores.data(), keep.data_as<uint8_t>(), y.data(),
+                                             B * H * T, S, H, T, mask_t);
+  } else {
+    kernels::softmax[scores.device()](scores.data(), y.data(), B * H * T, S, 1, false);
+  }
   const bool drop = training && p > 0;
   const uint64_t seed = drop ? gen.engine()() : 0;
   Tensor out = y;

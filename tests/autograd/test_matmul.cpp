@@ -110,6 +110,30 @@ BOOST_AUTO_TEST_CASE(linear_layout_and_gradients) {
               "linear: input [1,2] and weight [1,3] do not align");
 }
 
+// The fused activation equals the separate ops, values and gradients, for every activation.
+BOOST_AUTO_TEST_CASE(linear_activation_equals_separate_ops) {
+  manual_seed(8);
+  using F = Tensor (*)(const Tensor&);
+  const Tensor x0 = normal({2, 3, 4}), w0 = normal({5, 4}), b0 = normal({5}),
+               g = normal({2, 3, 5});
+  for (const auto& [act, separate] : {std::pair{Activation::relu, F{relu}},
+                                      std::pair{Activation::gelu, F{gelu}},
+                                      std::pair{Activation::silu, F{silu}}}) {
+    auto run = [&](bool fused) {  // output, then the gradients of x, w and b
+      Tensor x = clone_data(x0).set_requires_grad(true), w = clone_data(w0).set_requires_grad(true),
+             b = clone_data(b0).set_requires_grad(true);
+      Tensor y = fused ? linear(x, w, b, act) : separate(add(matmul(x, w, false, true), b));
+      sum(mul(y, g)).backward();
+      return std::vector<Tensor>{y.detach(), x.grad(), w.grad(), b.grad()};
+    };
+    std::vector<Tensor> fused = run(true), plain = run(false);
+    for (size_t i = 0; i < fused.size(); ++i)
+      BOOST_CHECK_MESSAGE(testing::max_abs_diff(fused[i], plain[i]) <=
+                              1e-5f * (1 + testing::max_abs(plain[i])),
+                          "tensor " << i << " differs by " << testing::max_abs_diff(fused[i], plain[i]));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(matmul_errors) {
   check_error([] { matmul(zeros({8, 250, 256}), zeros({512, 256})); },
               "matmul: [8,250,256] and [512,256] do not align");

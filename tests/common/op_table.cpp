@@ -91,6 +91,13 @@ std::vector<Row> build() {
       {{{2, 1, 4, 5}}, {{3, 6, 5}}}, {{{B, H, T, DK}}, {{B, H, T, DK}}});
   add("linear", [](const Inputs& in) { return ag::linear(in[0], in[1], in[2]); },
       {{{2, 7, 8}}, {{5, 8}}, {{5}}}, {{{B, T, D}}, {{FF, D}}, {{FF}}});
+  add("linear no bias", [](const Inputs& in) { return ag::linear(in[0], in[1]); },
+      {{{2, 7, 8}}, {{5, 8}}});
+  for (const auto& [name, act] : {std::pair{"linear relu", ag::Activation::relu},
+                                  std::pair{"linear gelu", ag::Activation::gelu},
+                                  std::pair{"linear silu", ag::Activation::silu}})
+    add(name, [act = act](const Inputs& in) { return ag::linear(in[0], in[1], in[2], act); },
+        {{{2, 7, 8}}, {{5, 8}}, {{5}}}, {{{B, T, D}}, {{FF, D}}, {{FF}}});
 
   // norm.h
   add("layer_norm", [](const Inputs& in) { return ag::layer_norm(in[0], in[1], in[2]); },
