@@ -39,6 +39,12 @@ int64_t Attention::cache_bytes(int64_t history, int64_t chunks, CacheDtype dtype
          (cache_floats_per_frame() * history + cache_floats_fixed());
 }
 
+Tensor Attention::forward_cross(const Tensor& /*x*/, const Tensor& /*memory*/,
+                               const Tensor& /*mask*/) {
+  throw ag::Error("attention: this variant has no cross-attention (mha, gqa, mla and "
+                  "mla_simple do)");
+}
+
 int64_t Attention::int8_cache_bytes(int64_t /*history*/, int64_t /*chunks*/) const {
   throw ag::Error("attention: this variant keeps no int8 cache (mha, gqa and mla do)");
 }

@@ -32,6 +32,11 @@ class Attention : public Module {
   //   defined exactly when the config asks for relative positions
   // -> [B, T, d_model]
   virtual Tensor forward(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) = 0;
+  // Cross-attention (a decoder's source attention): queries from x [B, T, d_model], keys and
+  // values from memory [B, S, d_model] (the encoder's output); mask [B, 1, S] or [B, T, S]
+  // uint8 (1 = may attend) or undefined; no positions (the config must be absolute).
+  // -> [B, T, d_model]. Linear attention has none: it throws.
+  virtual Tensor forward_cross(const Tensor& x, const Tensor& memory, const Tensor& mask);
   // Streaming (docs/streaming.md), inference only: x [B, T, d_model] the frames of the
   // current chunk, which follow the S = cache.frames() past frames the cache holds; every
   // query sees every key of its chunk and of the history (the full pass under a chunk mask).

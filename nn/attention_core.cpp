@@ -69,6 +69,24 @@ void AttentionBase::check_inputs(const Tensor& x, const Tensor& mask,
   check_positions(x, 2 * x.size(1) - 1, pos_emb);
 }
 
+void AttentionBase::check_cross(const Tensor& x, const Tensor& memory, const Tensor& mask) const {
+  const std::string who = name();
+  AG_CHECK(!config_.relative, who, ": cross-attention takes no relative positions (configure "
+           "it absolute)");
+  AG_CHECK(x.dim() == 3 && x.size(2) == config_.d_model && memory.dim() == 3 &&
+               memory.size(0) == x.size(0) && memory.size(2) == config_.d_model,
+           who, ": cross-attention inputs ", shape_str(x.shape()), " and memory ",
+           shape_str(memory.shape()), " are not [B, T, ", config_.d_model, "] and [B, S, ",
+           config_.d_model, "]");
+  const int64_t B = x.size(0), T = x.size(1), S = memory.size(1);
+  if (mask.defined()) {
+    AG_CHECK(mask.dtype() == ag::DType::u8 && mask.dim() == 3 && mask.size(0) == B &&
+                 (mask.size(1) == 1 || mask.size(1) == T) && mask.size(2) == S,
+             who, ": cross-attention mask ", shape_str(mask.shape()), " is not uint8 [", B,
+             ", 1, ", S, "] or [", B, ", ", T, ", ", S, "]");
+  }
+}
+
 void AttentionBase::accept_inputs(const Tensor& x, const Tensor& mask,
                                   const Tensor& pos_emb) const {
   check_inputs(x, mask, pos_emb);

@@ -25,6 +25,17 @@ Tensor GroupedQueryAttention::forward(const Tensor& x, const Tensor& mask,
   return linear_out->forward(merge_heads(o));                     // [B, T, d_model]
 }
 
+Tensor GroupedQueryAttention::forward_cross(const Tensor& x, const Tensor& memory,
+                                            const Tensor& mask) {
+  check_cross(x, memory, mask);
+  const int64_t G = config_.num_kv_heads;
+  Tensor q = split_heads(linear_q->forward(x), config_.num_heads);  // [B, H, T, d_k]
+  Tensor k = split_heads(linear_k->forward(memory), G);             // [B, G, S, d_k]
+  Tensor v = split_heads(linear_v->forward(memory), G);             // [B, G, S, d_k]
+  Tensor o = attend_groups(q, HeldFrames::all(k), HeldFrames::all(v), mask, {});
+  return linear_out->forward(merge_heads(o));  // [B, T, d_model]
+}
+
 Tensor GroupedQueryAttention::forward_chunk(const Tensor& x, AttentionCache& cache,
                                             const AttentionStreamWeights& shared) {
   return grouped_chunk(*linear_q, *linear_k, *linear_v, *linear_out, config_.num_kv_heads, x,

@@ -40,6 +40,18 @@ Tensor padding_mask(const std::vector<int64_t>& lengths, int64_t T, ag::Device d
   return device == ag::Device::cpu ? pad : ag::to_device(pad, device);
 }
 
+Tensor causal_mask(const std::vector<int64_t>& lengths, int64_t L, ag::Device device) {
+  check_lengths(lengths, L, "causal_mask");
+  const int64_t B = static_cast<int64_t>(lengths.size());
+  Tensor mask = ag::zeros({B, L, L}, ag::DType::u8);  // [B, L, L]
+  uint8_t* m = mask.data_as<uint8_t>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t i = 0; i < L; ++i)
+      std::fill(m + (b * L + i) * L, m + (b * L + i) * L + std::min(i + 1, lengths[b]),
+                uint8_t{1});
+  return device == ag::Device::cpu ? mask : ag::to_device(mask, device);
+}
+
 Tensor attention_mask(const std::vector<int64_t>& lengths, int64_t T, int64_t chunk_size,
                       int64_t left_chunks, ag::Device device) {
   check_lengths(lengths, T, "attention_mask");

@@ -29,4 +29,10 @@ Tensor padding_mask(const std::vector<int64_t>& lengths, int64_t T,
 Tensor attention_mask(const std::vector<int64_t>& lengths, int64_t T, int64_t chunk_size,
                       int64_t left_chunks, ag::Device device = ag::Device::cpu);
 
+// A Transformer decoder's self-attention mask [B, L, L] (1 = may attend): token i sees
+// tokens j <= i of its own sequence, j < lengths[b] (ESPnet's tgt_mask: padding & subsequent
+// mask; a padded query still sees the real tokens, so no row is empty).
+Tensor causal_mask(const std::vector<int64_t>& lengths, int64_t L,
+                   ag::Device device = ag::Device::cpu);
+
 }  // namespace nn

@@ -24,6 +24,17 @@ Tensor MultiHeadAttention::forward(const Tensor& x, const Tensor& mask, const Te
   return linear_out->forward(merge_heads(o));                     // [B, T, d_model]
 }
 
+Tensor MultiHeadAttention::forward_cross(const Tensor& x, const Tensor& memory,
+                                         const Tensor& mask) {
+  check_cross(x, memory, mask);
+  const int64_t H = config_.num_heads;
+  Tensor q = split_heads(linear_q->forward(x), H);       // [B, H, T, d_k]
+  Tensor k = split_heads(linear_k->forward(memory), H);  // [B, H, S, d_k]
+  Tensor v = split_heads(linear_v->forward(memory), H);  // [B, H, S, d_k]
+  Tensor o = attend_groups(q, HeldFrames::all(k), HeldFrames::all(v), mask, {});
+  return linear_out->forward(merge_heads(o));  // [B, T, d_model]
+}
+
 Tensor MultiHeadAttention::forward_chunk(const Tensor& x, AttentionCache& cache,
                                          const AttentionStreamWeights& shared) {
   return grouped_chunk(*linear_q, *linear_k, *linear_v, *linear_out, config_.num_heads, x, cache,

@@ -36,6 +36,17 @@ Tensor MultiHeadLatentAttention::forward(const Tensor& x, const Tensor& mask,
   return linear_out->forward(merge_heads(plain_heads(q, c, mask, pos_emb)));
 }
 
+Tensor MultiHeadLatentAttention::forward_cross(const Tensor& x, const Tensor& memory,
+                                               const Tensor& mask) {
+  check_cross(x, memory, mask);
+  Tensor q = query(x);        // [B, H, T, d_k]
+  Tensor c = latent(memory);  // [B, S, L]: one latent per encoder frame for keys and values
+  if (absorb_)
+    return absorbed_attention(q, HeldFrames::all(c),
+                              absorbed_weights(*linear_uk, *linear_uv, *linear_out), mask, {});
+  return linear_out->forward(merge_heads(plain_heads(q, c, mask, Tensor())));
+}
+
 Tensor MultiHeadLatentAttention::plain_heads(const Tensor& q, const Tensor& c,
                                              const Tensor& mask, const Tensor& pos_emb) const {
   const int64_t H = config_.num_heads;
