@@ -1,7 +1,5 @@
 #include "transformer_decoder.h"
 
-#include <cmath>
-
 #include "autograd/ops.h"
 #include "masks.h"
 

@@ -1,7 +1,9 @@
 // The attention decoder's training loss, as ESPnet's LabelSmoothingLoss with
 // normalize_length false: the KL divergence from the smoothed target distribution
 // (1 - smoothing at the label, smoothing / (V - 1) at every other token) to the model's
-// softmax, summed over the real tokens of the batch and divided by the batch size.
+// softmax, summed over the real tokens of the batch and divided by the batch size. The
+// target distribution is never formed: per position sum_k t_k log p_k = (1 - s - s/(V-1))
+// log p_label + s/(V-1) sum_k log p_k.
 #pragma once
 #include <vector>
 

@@ -2,7 +2,9 @@
 // gradient, padding, accuracy and errors.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "asr/model/label_smoothing.h"
 #include "autograd/ops.h"
@@ -68,4 +70,6 @@ BOOST_AUTO_TEST_CASE(bad_targets_are_refused) {
   check_error([&] { asr::label_smoothing_loss(logits, {{4}}, 0.1f); }, "outside [0, 4)");
   check_error([&] { asr::label_smoothing_loss(logits, {{1}}, 1.0f); }, "smoothing 1");
   check_error([&] { asr::label_smoothing_loss(logits, {{1}, {2}}, 0.1f); }, "for 2 target");
+  check_error([&] { asr::label_smoothing_loss(normal({1, 1, 1}), {{0}}, 0.1f); },
+              "at least 2");
 }
