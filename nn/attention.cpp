@@ -39,8 +39,13 @@ int64_t Attention::cache_bytes(int64_t history, int64_t chunks, CacheDtype dtype
          (cache_floats_per_frame() * history + cache_floats_fixed());
 }
 
-Tensor Attention::forward_cross(const Tensor& /*x*/, const Tensor& /*memory*/,
-                               const Tensor& /*mask*/) {
+CrossMemory Attention::cross_memory(const Tensor& /*memory*/) {
+  throw ag::Error("attention: this variant has no cross-attention (mha, gqa, mla and "
+                  "mla_simple do)");
+}
+
+Tensor Attention::forward_cross(const Tensor& /*x*/, const CrossMemory& /*m*/,
+                                const Tensor& /*mask*/) {
   throw ag::Error("attention: this variant has no cross-attention (mha, gqa, mla and "
                   "mla_simple do)");
 }

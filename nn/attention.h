@@ -32,11 +32,14 @@ class Attention : public Module {
   //   defined exactly when the config asks for relative positions
   // -> [B, T, d_model]
   virtual Tensor forward(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) = 0;
-  // Cross-attention (a decoder's source attention): queries from x [B, T, d_model], keys and
-  // values from memory [B, S, d_model] (the encoder's output); mask [B, 1, S] or [B, T, S]
-  // uint8 (1 = may attend) or undefined; no positions (the config must be absolute).
-  // -> [B, T, d_model]. Linear attention has none: it throws.
-  virtual Tensor forward_cross(const Tensor& x, const Tensor& memory, const Tensor& mask);
+  // Cross-attention (a decoder's source attention), absolute configs only; linear attention
+  // has none (both throw). cross_memory: what the keys and values come from, projected once
+  // from memory [B, S, d_model] (the encoder's output) -- a decoder computes it once per
+  // utterance and every token and hypothesis reads it. forward_cross: queries from
+  // x [B, T, d_model] attend to m (batch B, or 1 shared by all B); mask [B, 1, S] or
+  // [B, T, S] uint8 (1 = may attend) or undefined. -> [B, T, d_model]
+  virtual CrossMemory cross_memory(const Tensor& memory);
+  virtual Tensor forward_cross(const Tensor& x, const CrossMemory& m, const Tensor& mask);
   // Streaming (docs/streaming.md), inference only: x [B, T, d_model] the frames of the
   // current chunk, which follow the S = cache.frames() past frames the cache holds; every
   // query sees every key of its chunk and of the history (the full pass under a chunk mask).

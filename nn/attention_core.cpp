@@ -69,16 +69,23 @@ void AttentionBase::check_inputs(const Tensor& x, const Tensor& mask,
   check_positions(x, 2 * x.size(1) - 1, pos_emb);
 }
 
-void AttentionBase::check_cross(const Tensor& x, const Tensor& memory, const Tensor& mask) const {
+void AttentionBase::accept_memory(const Tensor& memory) const {
   const std::string who = name();
   AG_CHECK(!config_.relative, who, ": cross-attention takes no relative positions (configure "
            "it absolute)");
-  AG_CHECK(x.dim() == 3 && x.size(2) == config_.d_model && memory.dim() == 3 &&
-               memory.size(0) == x.size(0) && memory.size(2) == config_.d_model,
-           who, ": cross-attention inputs ", shape_str(x.shape()), " and memory ",
-           shape_str(memory.shape()), " are not [B, T, ", config_.d_model, "] and [B, S, ",
+  AG_CHECK(memory.dim() == 3 && memory.size(2) == config_.d_model, who,
+           ": cross-attention memory ", shape_str(memory.shape()), " is not [B, S, ",
            config_.d_model, "]");
-  const int64_t B = x.size(0), T = x.size(1), S = memory.size(1);
+  if (input_observer) input_observer(memory, Tensor(), Tensor());
+}
+
+void AttentionBase::check_cross(const Tensor& x, const CrossMemory& m, const Tensor& mask) const {
+  const std::string who = name();
+  AG_CHECK(x.dim() == 3 && x.size(2) == config_.d_model, who, ": cross-attention input ",
+           shape_str(x.shape()), " is not [B, T, ", config_.d_model, "]");
+  const int64_t B = x.size(0), T = x.size(1), S = m.frames();
+  AG_CHECK(m.batch() == B || m.batch() == 1, who, ": cross-attention memory of batch ",
+           m.batch(), " for input ", shape_str(x.shape()), " (memory batch is B or 1)");
   if (mask.defined()) {
     AG_CHECK(mask.dtype() == ag::DType::u8 && mask.dim() == 3 && mask.size(0) == B &&
                  (mask.size(1) == 1 || mask.size(1) == T) && mask.size(2) == S,

@@ -54,9 +54,11 @@ class AttentionBase : public Attention {
   void check_input(const Tensor& x, const Tensor& mask) const;
   // check_input, and pos_emb [1, 2T-1, d_model] defined exactly when relative.
   void check_inputs(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) const;
-  // x [B, T, d_model], memory [B, S, d_model], mask [B, 1|T, S] (or undefined) and an
-  // absolute config, for forward_cross.
-  void check_cross(const Tensor& x, const Tensor& memory, const Tensor& mask) const;
+  // memory [B, S, d_model] and an absolute config, for cross_memory (which then hands it to
+  // input_observer: the input of the key and value projections).
+  void accept_memory(const Tensor& memory) const;
+  // x [B, T, d_model], m of batch B or 1, mask [B, 1|T, S] (or undefined), for forward_cross.
+  void check_cross(const Tensor& x, const CrossMemory& m, const Tensor& mask) const;
   // check_inputs, then input_observer when set.
   void accept_inputs(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) const;
   // A chunk x [B, T, d_model] after `history` cached frames, inference only; when relative,

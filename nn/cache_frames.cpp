@@ -43,6 +43,11 @@ void CacheFrames::keep_last(int64_t max_frames) {
   while (!groups_.empty() && groups_.front().end <= dropped_) groups_.pop_front();
 }
 
+void CacheFrames::select(const Tensor& rows) {
+  AG_CHECK(!int8_, "CacheFrames: select takes float32 caches, not int8");
+  codes_.select(rows);
+}
+
 void CacheFrames::dequantize(const Tensor& out) const {
   const HeldFrames& c = codes_.held();
   const int64_t cap = c.data.size(-2), K = c.data.size(-1), S = c.count;

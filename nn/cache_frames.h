@@ -23,6 +23,8 @@ class CacheFrames {
   void append(const Tensor& next);
   // Drops all but the last max_frames frames (none when max_frames < 0).
   void keep_last(int64_t max_frames);
+  // FrameBuffer::select (float32 frames only).
+  void select(const Tensor& rows);
   int64_t frames() const { return codes_.frames(); }
   // The held frames for the attention [..., frames, K]: float32 in place, or the int8 codes
   // dequantized into a new tensor (a multiply per element of the history, each chunk).

@@ -73,6 +73,15 @@ void FrameBuffer::keep_last(int64_t max_frames) {
   held_.count = max_frames;
 }
 
+void FrameBuffer::select(const Tensor& rows) {
+  if (!held_.data.defined()) return;
+  AG_CHECK(held_.data.dtype() == ag::DType::f32, "FrameBuffer: select takes float32 frames, ",
+           "not ", ag::dtype_name(held_.data.dtype()));
+  ag::NoGradGuard no_grad;
+  held_.data = ag::index_select(held_.data, 0, rows);
+  copied_elements_ += held_.data.numel();
+}
+
 Tensor FrameBuffer::to_tensor() const {
   if (!held_.data.defined()) return Tensor();
   return ag::narrow(held_.data, held_.data.dim() - 2, held_.first, held_.count);

@@ -36,6 +36,9 @@ class FrameBuffer {
   void append(const Tensor& next);
   // Drops all but the last max_frames frames (none when max_frames < 0).
   void keep_last(int64_t max_frames);
+  // Keeps the streams `rows` of dim 0 (the batch), in that order, repeats allowed (a beam's
+  // surviving hypotheses): rows int64 [N] -> the buffer [N, ..., capacity, K] (float32 only).
+  void select(const Tensor& rows);
 
   int64_t frames() const { return held_.count; }
   const HeldFrames& held() const { return held_; }

@@ -25,14 +25,18 @@ Tensor GroupedQueryAttention::forward(const Tensor& x, const Tensor& mask,
   return linear_out->forward(merge_heads(o));                     // [B, T, d_model]
 }
 
-Tensor GroupedQueryAttention::forward_cross(const Tensor& x, const Tensor& memory,
-                                            const Tensor& mask) {
-  check_cross(x, memory, mask);
+CrossMemory GroupedQueryAttention::cross_memory(const Tensor& memory) {
+  accept_memory(memory);
   const int64_t G = config_.num_kv_heads;
+  return {split_heads(linear_k->forward(memory), G), split_heads(linear_v->forward(memory), G),
+          Tensor()};  // k, v [B, G, S, d_k]
+}
+
+Tensor GroupedQueryAttention::forward_cross(const Tensor& x, const CrossMemory& m,
+                                            const Tensor& mask) {
+  check_cross(x, m, mask);
   Tensor q = split_heads(linear_q->forward(x), config_.num_heads);  // [B, H, T, d_k]
-  Tensor k = split_heads(linear_k->forward(memory), G);             // [B, G, S, d_k]
-  Tensor v = split_heads(linear_v->forward(memory), G);             // [B, G, S, d_k]
-  Tensor o = attend_groups(q, HeldFrames::all(k), HeldFrames::all(v), mask, {});
+  Tensor o = attend_groups(q, HeldFrames::all(m.k), HeldFrames::all(m.v), mask, {});
   return linear_out->forward(merge_heads(o));  // [B, T, d_model]
 }
 

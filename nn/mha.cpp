@@ -24,14 +24,18 @@ Tensor MultiHeadAttention::forward(const Tensor& x, const Tensor& mask, const Te
   return linear_out->forward(merge_heads(o));                     // [B, T, d_model]
 }
 
-Tensor MultiHeadAttention::forward_cross(const Tensor& x, const Tensor& memory,
-                                         const Tensor& mask) {
-  check_cross(x, memory, mask);
+CrossMemory MultiHeadAttention::cross_memory(const Tensor& memory) {
+  accept_memory(memory);
   const int64_t H = config_.num_heads;
-  Tensor q = split_heads(linear_q->forward(x), H);       // [B, H, T, d_k]
-  Tensor k = split_heads(linear_k->forward(memory), H);  // [B, H, S, d_k]
-  Tensor v = split_heads(linear_v->forward(memory), H);  // [B, H, S, d_k]
-  Tensor o = attend_groups(q, HeldFrames::all(k), HeldFrames::all(v), mask, {});
+  return {split_heads(linear_k->forward(memory), H), split_heads(linear_v->forward(memory), H),
+          Tensor()};  // k, v [B, H, S, d_k]
+}
+
+Tensor MultiHeadAttention::forward_cross(const Tensor& x, const CrossMemory& m,
+                                         const Tensor& mask) {
+  check_cross(x, m, mask);
+  Tensor q = split_heads(linear_q->forward(x), config_.num_heads);  // [B, H, T, d_k]
+  Tensor o = attend_groups(q, HeldFrames::all(m.k), HeldFrames::all(m.v), mask, {});
   return linear_out->forward(merge_heads(o));  // [B, T, d_model]
 }
 

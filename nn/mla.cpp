@@ -36,15 +36,19 @@ Tensor MultiHeadLatentAttention::forward(const Tensor& x, const Tensor& mask,
   return linear_out->forward(merge_heads(plain_heads(q, c, mask, pos_emb)));
 }
 
-Tensor MultiHeadLatentAttention::forward_cross(const Tensor& x, const Tensor& memory,
+CrossMemory MultiHeadLatentAttention::cross_memory(const Tensor& memory) {
+  accept_memory(memory);
+  return {Tensor(), Tensor(), latent(memory)};  // [B, S, L]: one latent per frame for k and v
+}
+
+Tensor MultiHeadLatentAttention::forward_cross(const Tensor& x, const CrossMemory& m,
                                                const Tensor& mask) {
-  check_cross(x, memory, mask);
-  Tensor q = query(x);        // [B, H, T, d_k]
-  Tensor c = latent(memory);  // [B, S, L]: one latent per encoder frame for keys and values
+  check_cross(x, m, mask);
+  Tensor q = query(x);  // [B, H, T, d_k]
   if (absorb_)
-    return absorbed_attention(q, HeldFrames::all(c),
+    return absorbed_attention(q, HeldFrames::all(m.latent),
                               absorbed_weights(*linear_uk, *linear_uv, *linear_out), mask, {});
-  return linear_out->forward(merge_heads(plain_heads(q, c, mask, Tensor())));
+  return linear_out->forward(merge_heads(plain_heads(q, m.latent, mask, Tensor())));
 }
 
 Tensor MultiHeadLatentAttention::plain_heads(const Tensor& q, const Tensor& c,

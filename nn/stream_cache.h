@@ -20,12 +20,26 @@ struct AttentionCache {
   Tensor s, z;
 
   int64_t frames() const;
+  // Keeps the streams `rows` int64 [N] of the batch, in that order, repeats allowed (a beam's
+  // surviving hypotheses); float32 caches only.
+  void select(const Tensor& rows);
   // Bytes of the history held (the frames held with their int8 scales, and the states), as
   // the formulas count them.
   int64_t bytes() const;
   // Bytes allocated: bytes() plus the frame buffers' spare capacity (in all at most twice
   // the held frames plus a chunk).
   int64_t capacity_bytes() const;
+};
+
+// What cross-attention reads from an encoder output of S frames (Attention::cross_memory):
+//   mha, gqa:          k, v   [B, G, S, d_k]  (G = num_heads for mha, num_kv_heads for gqa)
+//   mla (mla_simple):  latent [B, S, latent_dim]: one latent per frame for keys and values
+// B is 1 when one utterance's memory serves a batch of hypotheses.
+struct CrossMemory {
+  Tensor k, v, latent;
+  int64_t frames() const;
+  int64_t batch() const;
+  int64_t bytes() const;  // float32 bytes of the tensors held
 };
 
 // One encoder block's caches: its attention and its depthwise convolution (Conformer's

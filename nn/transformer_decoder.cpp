@@ -39,7 +39,7 @@ DecoderLayer::DecoderLayer(const DecoderConfig& c) : dropout(c.dropout) {
   src_attn = register_module("src_attn", make_attention(attention_config(c.src_attention, d)));
   feed_forward = register_module(
       "feed_forward",
-      std::make_shared<FeedForward>(d, c.ffn_dim, c.dropout, FeedForward::Activation::relu));
+      std::make_shared<FeedForward>(d, c.ffn_dim, c.dropout, ag::Activation::relu));
   norm1 = register_module("norm1", std::make_shared<LayerNorm>(d, kEspnetLayerNormEps));
   norm2 = register_module("norm2", std::make_shared<LayerNorm>(d, kEspnetLayerNormEps));
   norm3 = register_module("norm3", std::make_shared<LayerNorm>(d, kEspnetLayerNormEps));
@@ -50,9 +50,33 @@ Tensor DecoderLayer::forward(const Tensor& x, const Tensor& self_mask, const Ten
   const bool train = is_training();
   Tensor h = ag::add(x, ag::dropout(self_attn->forward(norm1->forward(x), self_mask, Tensor()),
                                     dropout, train));
-  h = ag::add(h, ag::dropout(src_attn->forward_cross(norm2->forward(h), memory, memory_mask),
+  h = ag::add(h, ag::dropout(src_attn->forward_cross(norm2->forward(h), src_attn->cross_memory(memory),
+                                                      memory_mask),
                              dropout, train));
   return ag::add(h, ag::dropout(feed_forward->forward(norm3->forward(h)), dropout, train));
+}
+
+Tensor DecoderLayer::step(const Tensor& x, AttentionCache& self,
+                          const AttentionStreamWeights& weights, const CrossMemory& src) const {
+  Tensor h = ag::add(x, self_attn->forward_chunk(norm1->forward(x), self, weights));
+  h = ag::add(h, src_attn->forward_cross(norm2->forward(h), src, Tensor()));
+  return ag::add(h, feed_forward->forward(norm3->forward(h)));  // [N, 1, d]
+}
+
+void DecoderState::select(const Tensor& rows) {
+  for (AttentionCache& c : self) c.select(rows);
+}
+
+int64_t DecoderState::self_bytes() const {
+  int64_t n = 0;
+  for (const AttentionCache& c : self) n += c.bytes();
+  return n;
+}
+
+int64_t DecoderState::src_bytes() const {
+  int64_t n = 0;
+  for (const CrossMemory& m : src) n += m.bytes();
+  return n;
 }
 
 TransformerDecoder::TransformerDecoder(const DecoderConfig& c) : config_(c) {
@@ -82,6 +106,50 @@ Tensor TransformerDecoder::forward(const Tensor& tokens, const std::vector<int64
   Tensor self_mask = causal_mask(lengths, tokens.size(1), memory.device());
   for (const auto& layer : *decoders) x = layer->forward(x, self_mask, memory, memory_mask);
   return output_layer->forward(after_norm->forward(x));  // [B, L, vocab]
+}
+
+DecoderState TransformerDecoder::start(const Tensor& memory) const {
+  AG_CHECK(!is_training(), "decoder: incremental decoding is inference only (call eval())");
+  AG_CHECK(memory.dim() == 3 && memory.size(0) == 1 && memory.size(2) == config_.d_model,
+           "decoder: start takes one utterance's memory [1, S, ", config_.d_model, "], got ",
+           ag::shape_str(memory.shape()));
+  ag::NoGradGuard no_grad;
+  DecoderState state;
+  for (const auto& layer : *decoders) {
+    state.self.emplace_back();
+    state.self_weights.push_back(layer->self_attn->stream_weights());
+    state.src.push_back(layer->src_attn->cross_memory(memory));
+  }
+  return state;
+}
+
+Tensor TransformerDecoder::step(const Tensor& tokens, DecoderState& state) const {
+  AG_CHECK(!is_training(), "decoder: incremental decoding is inference only (call eval())");
+  AG_CHECK(tokens.dim() == 1 && tokens.dtype() == ag::DType::i64 &&
+               state.self.size() == decoders->size(),
+           "decoder: step takes tokens [N] int64 and a state from start(), got ",
+           ag::shape_str(tokens.shape()));
+  ag::NoGradGuard no_grad;
+  const int64_t N = tokens.size(0);
+  Tensor x = (*embed)[0].forward(ag::reshape(tokens, {N, 1}));  // [N, 1, d]
+  x = pos_enc->forward(x, state.tokens);
+  for (size_t i = 0; i < decoders->size(); ++i)
+    x = (*decoders)[i].step(x, state.self[i], state.self_weights[i], state.src[i]);
+  ++state.tokens;
+  Tensor logits = output_layer->forward(after_norm->forward(x));  // [N, 1, vocab]
+  return ag::log_softmax(ag::reshape(logits, {N, config_.vocab_size}), -1);
+}
+
+int64_t TransformerDecoder::self_cache_bytes_per_token() const {
+  int64_t floats = 0;
+  for (const auto& layer : *decoders) floats += layer->self_attn->cache_floats_per_frame();
+  return floats * static_cast<int64_t>(sizeof(float));
+}
+
+int64_t TransformerDecoder::src_cache_bytes_per_frame() const {
+  int64_t floats = 0;
+  for (const auto& layer : *decoders) floats += layer->src_attn->cache_floats_per_frame();
+  return floats * static_cast<int64_t>(sizeof(float));
 }
 
 }  // namespace nn

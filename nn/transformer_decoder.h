@@ -39,6 +39,24 @@ struct DecoderConfig {
 // Throws ag::Error naming the offending field.
 void validate(const DecoderConfig& c);
 
+// Incremental decoding of one utterance by a batch of N hypotheses (a beam), inference only:
+// per layer the self-attention cache (keys and values, or mla's latents, of every token fed
+// so far: one entry per token) and the cross-attention memory (the encoder output's keys and
+// values or latents, computed once per utterance at start(), batch 1, read by every
+// hypothesis at every step).
+struct DecoderState {
+  std::vector<AttentionCache> self;
+  std::vector<CrossMemory> src;
+  std::vector<AttentionStreamWeights> self_weights;  // per layer (mla's absorbed weights)
+  int64_t tokens = 0;                                // tokens fed to each hypothesis so far
+  // Keeps hypotheses `rows` [N'] int64 (in that order, repeats allowed).
+  void select(const Tensor& rows);
+  // Bytes held: the self-attention caches (grow by one entry per token and hypothesis) and
+  // the cross-attention memory (fixed per utterance).
+  int64_t self_bytes() const;
+  int64_t src_bytes() const;
+};
+
 class DecoderLayer : public Module {
  public:
   explicit DecoderLayer(const DecoderConfig& c);
@@ -46,6 +64,9 @@ class DecoderLayer : public Module {
   // or undefined -> [B, L, d]
   Tensor forward(const Tensor& x, const Tensor& self_mask, const Tensor& memory,
                  const Tensor& memory_mask) const;
+  // One token per hypothesis: x [N, 1, d] -> [N, 1, d], appending to `self`.
+  Tensor step(const Tensor& x, AttentionCache& self, const AttentionStreamWeights& weights,
+              const CrossMemory& src) const;
 
   std::shared_ptr<Attention> self_attn, src_attn;
   std::shared_ptr<FeedForward> feed_forward;
@@ -61,6 +82,16 @@ class TransformerDecoder : public Module {
   // or undefined -> logits [B, L, vocab_size]
   Tensor forward(const Tensor& tokens, const std::vector<int64_t>& lengths, const Tensor& memory,
                  const Tensor& memory_mask);
+  // Incremental decoding (eval mode): start() from one utterance's encoder output
+  // memory [1, S, d]; step() feeds each hypothesis its next token, tokens [N] int64 (N may
+  // differ from the previous step's after state.select) -> log-probabilities [N, vocab] of
+  // the token after it. Equal to forward() on the whole prefixes (a test checks).
+  DecoderState start(const Tensor& memory) const;
+  Tensor step(const Tensor& tokens, DecoderState& state) const;
+  // Bytes of the caches by formula (fp32, all layers, one hypothesis): per token of the
+  // self-attention cache, and per encoder frame of the cross-attention memory.
+  int64_t self_cache_bytes_per_token() const;
+  int64_t src_cache_bytes_per_frame() const;
   const DecoderConfig& config() const { return config_; }
 
   std::shared_ptr<ModuleList<Embedding>> embed;  // `embed.0` (ESPnet's Sequential)

@@ -1,7 +1,8 @@
 // The Transformer decoder and cross-attention: ESPnet's parameter names, causality (a token
 // never sees later ones), padding (padded tokens and padded encoder frames change nothing
 // real), cross-attention of every type against a naive reference, finite-difference
-// gradients, and the errors.
+// gradients, incremental decoding against full recomputation (with a beam's reordering), the
+// caches' bytes against their formulas, and the errors.
 #include <boost/test/unit_test.hpp>
 
 #include <map>
@@ -110,7 +111,7 @@ BOOST_AUTO_TEST_CASE(cross_attention_matches_a_naive_reference) {
   std::vector<std::vector<bool>> keep{{true, true, true, true, true},
                                       {true, true, true, false, false}};
   Tensor mask = attn_testing::padding_mask({5, 3}, 5);  // [2, 1, 5]
-  Tensor got = m.forward_cross(x, memory, mask);
+  Tensor got = m.forward_cross(x, m.cross_memory(memory), mask);
   Tensor want = from_vector(naive_cross(m, x, memory, keep), {2, 3, 8});
   BOOST_CHECK_LE(max_abs_diff(got, want), 1e-5f * (1.0f + testing::max_abs(want)));
 }
@@ -132,8 +133,8 @@ BOOST_AUTO_TEST_CASE(gqa_cross_attention_with_every_head_is_mha) {
   gqa->eval();
   Tensor x = normal({2, 3, 8}), memory = normal({2, 5, 8});
   Tensor mask = attn_testing::padding_mask({5, 3}, 5);
-  Tensor grouped = gqa->forward_cross(x, memory, mask);
-  BOOST_CHECK_LE(max_abs_diff(grouped, mha.forward_cross(x, memory, mask)), 1e-6f);
+  Tensor grouped = gqa->forward_cross(x, gqa->cross_memory(memory), mask);
+  BOOST_CHECK_LE(max_abs_diff(grouped, mha.forward_cross(x, mha.cross_memory(memory), mask)), 1e-6f);
 }
 
 BOOST_AUTO_TEST_CASE(every_cross_attention_type_ignores_padded_frames) {
@@ -147,26 +148,26 @@ BOOST_AUTO_TEST_CASE(every_cross_attention_type_ignores_padded_frames) {
       m->eval();
       Tensor x = normal({2, 3, 8}), memory = normal({2, 5, 8});
       Tensor mask = attn_testing::padding_mask({5, 3}, 5);
-      Tensor y = m->forward_cross(x, memory, mask);
+      Tensor y = m->forward_cross(x, m->cross_memory(memory), mask);
       BOOST_CHECK(y.shape() == (Shape{2, 3, 8}));
       // New values in batch 1's padded frames 3 and 4 change nothing.
       std::vector<float> v = memory.to_vector();
       for (int64_t s = 3; s < 5; ++s)
         for (int64_t j = 0; j < 8; ++j) v[(5 + s) * 8 + j] = 9.0f;
       Tensor moved = from_vector(v, {2, 5, 8});
-      BOOST_CHECK_LE(max_abs_diff(m->forward_cross(x, moved, mask), y), 1e-6f);
+      BOOST_CHECK_LE(max_abs_diff(m->forward_cross(x, m->cross_memory(moved), mask), y), 1e-6f);
       if (type == "mla" || type == "mla_simple") {  // the absorbed form is the same function
         auto& mla = dynamic_cast<nn::MultiHeadLatentAttention&>(*m);
         mla.set_absorb(true);
-        BOOST_CHECK_LE(max_abs_diff(m->forward_cross(x, memory, mask), y), 1e-5f);
+        BOOST_CHECK_LE(max_abs_diff(m->forward_cross(x, m->cross_memory(memory), mask), y), 1e-5f);
       }
     }
   }
   auto linear = nn::make_attention(attn_testing::config("linear", false));
-  check_error([&] { linear->forward_cross(normal({1, 2, 8}), normal({1, 3, 8}), Tensor()); },
+  check_error([&] { linear->cross_memory(normal({1, 3, 8})); },
               "no cross-attention");
   auto relative = nn::make_attention(attn_testing::config("mha", true));
-  check_error([&] { relative->forward_cross(normal({1, 2, 8}), normal({1, 3, 8}), Tensor()); },
+  check_error([&] { relative->cross_memory(normal({1, 3, 8})); },
               "no relative positions");
 }
 
@@ -215,6 +216,74 @@ BOOST_AUTO_TEST_CASE(gradients_match_finite_differences) {
       inputs,
       {.eps = 1e-3f, .rtol = 2e-2f, .max_checked = 60,
        .zero_gradient = layers_testing::softmax_cancelled_biases(dec, "mha")});
+}
+
+// One memory of batch 1 serves a batch of queries as the same memory repeated per item.
+BOOST_AUTO_TEST_CASE(cross_memory_of_batch_one_is_shared) {
+  for (const std::string type : {"mha", "gqa", "mla"}) {
+    BOOST_TEST_CONTEXT(type) {
+      manual_seed(46);
+      auto m = nn::make_attention(attn_testing::config(type, false));
+      randomize(*m);
+      m->eval();
+      Tensor x = normal({3, 2, 8}), memory = normal({1, 5, 8});
+      Tensor shared = m->forward_cross(x, m->cross_memory(memory), Tensor());
+      Tensor repeated = m->forward_cross(x, m->cross_memory(broadcast_to(memory, {3, 5, 8})),
+                                         Tensor());
+      BOOST_CHECK_LE(max_abs_diff(shared, repeated), 1e-6f);
+    }
+  }
+}
+
+// Feeding tokens one at a time through the caches gives forward()'s log-probabilities on the
+// whole prefixes, also after the beam keeps, reorders and repeats hypotheses; the caches hold
+// what their formulas say.
+BOOST_AUTO_TEST_CASE(incremental_decoding_equals_full_recomputation) {
+  for (const auto& [self_type, src_type] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"mha", "mha"}, {"gqa", "gqa"}, {"mla", "mla"}, {"mla_simple", "mha"},
+           {"linear", "mla_simple"}}) {
+    BOOST_TEST_CONTEXT(self_type << " / " << src_type) {
+      manual_seed(47);
+      nn::TransformerDecoder dec(small(self_type, src_type));
+      randomize(dec);
+      dec.eval();
+      const int64_t S = 5;
+      Tensor memory = normal({1, S, 8});
+      // Two hypotheses: rows of tokens fed in order (sos = 6 first).
+      std::vector<std::vector<int64_t>> hyps{{6, 1, 2}, {6, 3, 3}};
+      nn::DecoderState state = dec.start(memory);
+      BOOST_CHECK_EQUAL(state.src_bytes(), S * dec.src_cache_bytes_per_frame());
+      std::vector<Tensor> steps;  // log-probabilities [2, V] after each token
+      state.select(from_int_vector({0, 0}, {2}));  // one start, two hypotheses
+      for (int64_t t = 0; t < 3; ++t) {
+        if (t == 2) {  // the beam swaps its hypotheses and keeps both
+          std::swap(hyps[0], hyps[1]);
+          state.select(from_int_vector({1, 0}, {2}));
+          for (Tensor& p : steps) p = index_select(p, 0, from_int_vector({1, 0}, {2}));
+        }
+        steps.push_back(dec.step(from_int_vector({hyps[0][t], hyps[1][t]}, {2}), state));
+        BOOST_CHECK_EQUAL(state.self_bytes(), 2 * (t + 1) * dec.self_cache_bytes_per_token());
+      }
+      Tensor full = log_softmax(dec.forward(from_int_vector({hyps[0][0], hyps[0][1], hyps[0][2],
+                                                             hyps[1][0], hyps[1][1], hyps[1][2]},
+                                                            {2, 3}),
+                                            {3, 3}, broadcast_to(memory, {2, S, 8}), Tensor()),
+                                -1);  // [2, 3, V]
+      for (int64_t t = 0; t < 3; ++t)
+        BOOST_CHECK_LE(max_abs_diff(steps[t], reshape(narrow(full, 1, t, 1), {2, 7})), 1e-5f);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(cache_bytes_per_token_and_frame_follow_the_attention_types) {
+  nn::DecoderConfig c = small("mla", "gqa");
+  c.self_attention.latent_dim = 4;
+  c.src_attention.num_kv_heads = 1;
+  nn::TransformerDecoder dec(c);
+  // 2 layers, fp32: mla keeps latent_dim floats per token; gqa 2 * d * G / H per frame.
+  BOOST_CHECK_EQUAL(dec.self_cache_bytes_per_token(), 2 * 4 * 4);
+  BOOST_CHECK_EQUAL(dec.src_cache_bytes_per_frame(), 2 * 4 * (2 * 8 * 1 / 2));
 }
 
 BOOST_AUTO_TEST_CASE(bad_configs_and_inputs_are_refused) {
