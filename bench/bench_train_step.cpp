@@ -18,7 +18,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "asr/model/ctc_model.h"
+#include "asr/model/asr_model.h"
 #include "asr/model/device.h"
 #include "autograd/cuda.h"
 #include "autograd/ops.h"
@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
     const ag::Device device = asr::select_device(o.device, "--device");
     ag::cuda::set_allow_tf32(o.tf32);
     ag::manual_seed(0);
-    asr::CtcModel model(conformer(o), o.vocab);
+    asr::AsrModel model(conformer(o), o.vocab);
     model.to(device);
     model.train();
     nn::Adam opt(model.named_parameters(), 1e-4f);

@@ -140,16 +140,18 @@ Tensor TransformerDecoder::step(const Tensor& tokens, DecoderState& state) const
   return ag::log_softmax(ag::reshape(logits, {N, config_.vocab_size}), -1);
 }
 
-int64_t TransformerDecoder::self_cache_bytes_per_token() const {
-  int64_t floats = 0;
-  for (const auto& layer : *decoders) floats += layer->self_attn->cache_floats_per_frame();
-  return floats * static_cast<int64_t>(sizeof(float));
+int64_t TransformerDecoder::self_cache_bytes(int64_t tokens) const {
+  int64_t bytes = 0;
+  for (const auto& layer : *decoders)
+    bytes += layer->self_attn->cache_bytes(tokens, tokens, CacheDtype::f32);
+  return bytes;
 }
 
-int64_t TransformerDecoder::src_cache_bytes_per_frame() const {
-  int64_t floats = 0;
-  for (const auto& layer : *decoders) floats += layer->src_attn->cache_floats_per_frame();
-  return floats * static_cast<int64_t>(sizeof(float));
+int64_t TransformerDecoder::src_cache_bytes(int64_t frames) const {
+  int64_t bytes = 0;
+  for (const auto& layer : *decoders)
+    bytes += layer->src_attn->cache_bytes(frames, 1, CacheDtype::f32);
+  return bytes;
 }
 
 }  // namespace nn

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "attention.h"
+#include "decoder_config.h"
 #include "embedding.h"
 #include "feed_forward.h"
 #include "linear.h"
@@ -21,23 +22,6 @@
 #include "positional_encoding.h"
 
 namespace nn {
-
-struct DecoderConfig {
-  int64_t vocab_size = 0;  // the output vocabulary, sos/eos included
-  int64_t d_model = 256;   // must equal the encoder's (the memory's width)
-  int64_t num_layers = 6;  // ESPnet's LibriSpeech-100 recipe: 6 layers, 4 heads, 2048 units
-  int64_t ffn_dim = 2048;
-  float dropout = 0.1f;             // residual, feed-forward (ESPnet's dropout_rate)
-  float positional_dropout = 0.1f;  // ESPnet's positional_dropout_rate
-  // Their dropout (on the attention weights) defaults to 0.1 as ESPnet's LibriSpeech-100
-  // recipe sets it (ESPnet's class default is 0); d_model follows d_model, relative is
-  // forced off; linear is refused for src_attention.
-  AttentionConfig self_attention;
-  AttentionConfig src_attention;
-};
-
-// Throws ag::Error naming the offending field.
-void validate(const DecoderConfig& c);
 
 // Incremental decoding of one utterance by a batch of N hypotheses (a beam), inference only:
 // per layer the self-attention cache (keys and values, or mla's latents, of every token fed
@@ -88,10 +72,11 @@ class TransformerDecoder : public Module {
   // the token after it. Equal to forward() on the whole prefixes (a test checks).
   DecoderState start(const Tensor& memory) const;
   Tensor step(const Tensor& tokens, DecoderState& state) const;
-  // Bytes of the caches by formula (fp32, all layers, one hypothesis): per token of the
-  // self-attention cache, and per encoder frame of the cross-attention memory.
-  int64_t self_cache_bytes_per_token() const;
-  int64_t src_cache_bytes_per_frame() const;
+  // Bytes of the caches by formula (fp32, all layers, one hypothesis): the self-attention
+  // caches after `tokens` tokens (linear attention: a fixed state), and the cross-attention
+  // memory of `frames` encoder frames.
+  int64_t self_cache_bytes(int64_t tokens) const;
+  int64_t src_cache_bytes(int64_t frames) const;
   const DecoderConfig& config() const { return config_; }
 
   std::shared_ptr<ModuleList<Embedding>> embed;  // `embed.0` (ESPnet's Sequential)

@@ -288,6 +288,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     origins[field.key] = it->second.origin;
   }
   sync_attention(c.model);
+  sync_decoder(c);
   validate(c, source_name, origins);
   return c;
 }
@@ -321,6 +322,21 @@ bool operator==(const Config& a, const Config& b) {
   }
   return x.model.attention.d_model == y.model.attention.d_model &&
          x.model.attention.relative == y.model.attention.relative;
+}
+
+nn::DecoderConfig HybridConfig::default_decoder() {
+  nn::DecoderConfig d;  // ESPnet's LibriSpeech-100 decoder_conf: 6 blocks, 4 heads, 2048 units
+  for (nn::AttentionConfig* a : {&d.self_attention, &d.src_attention}) {
+    a->num_heads = 4;
+    a->dropout = 0.1f;
+    a->relative = false;
+  }
+  return d;
+}
+
+std::optional<nn::DecoderConfig> HybridConfig::decoder_config() const {
+  if (decoder == "none") return std::nullopt;
+  return decoder_conf;
 }
 
 }  // namespace asr

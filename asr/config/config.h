@@ -3,10 +3,12 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "autograd/error.h"
+#include "nn/decoder_config.h"
 #include "nn/encoder_config.h"
 
 namespace asr {
@@ -95,9 +97,25 @@ struct TrainConfig {
   float distill_temperature = 1;   // T > 0
 };
 
+// A hybrid CTC/attention model's decoder and loss (ESPnet's decoder, decoder_conf and
+// model_conf), YAML keys model.decoder, model.decoder_conf.*, model.ctc_weight and
+// model.lsm_weight.
+struct HybridConfig {
+  std::string decoder = "none";  // none | transformer
+  // vocab_size and d_model follow the model's; src_attention.num_heads follows
+  // self_attention.num_heads (one key, decoder_conf.num_heads, as ESPnet's attention_heads).
+  nn::DecoderConfig decoder_conf = default_decoder();
+  float ctc_weight = 0.3f;  // training loss: ctc_weight * CTC + (1 - ctc_weight) * attention
+  float lsm_weight = 0.1f;  // label smoothing of the attention loss
+  // The decoder to build, or none.
+  std::optional<nn::DecoderConfig> decoder_config() const;
+  static nn::DecoderConfig default_decoder();
+};
+
 struct Config {
   int64_t seed = 2022;
   nn::EncoderConfig model;  // attention.{d_model, relative} follow d_model and positional_encoding
+  HybridConfig hybrid;
   DataConfig data;
   OptimConfig optim;
   ScheduleConfig schedule;

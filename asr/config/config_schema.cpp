@@ -6,6 +6,9 @@ std::vector<ConfigField> config_fields(Config& c) {
   nn::EncoderConfig& m = c.model;
   nn::AttentionConfig& a = m.attention;
   SpecAugmentConfig& s = c.data.specaugment;
+  HybridConfig& h = c.hybrid;
+  nn::DecoderConfig& dc = h.decoder_conf;
+  nn::AttentionConfig &sa = dc.self_attention, &xa = dc.src_attention;
   return {
       {"seed", &c.seed, {}},
 
@@ -30,6 +33,24 @@ std::vector<ConfigField> config_fields(Config& c) {
       {"model.attention_kwargs.latent_dims", &m.latent_dims, {}},
       {"model.attention_kwargs.q_latent_dim", &a.q_latent_dim, {}},
       {"model.attention_kwargs.num_kv_heads", &a.num_kv_heads, {}},
+      {"model.decoder", &h.decoder, {"none", "transformer"}},
+      {"model.decoder_conf.num_layers", &dc.num_layers, {}},
+      {"model.decoder_conf.num_heads", &sa.num_heads, {}},
+      {"model.decoder_conf.ffn_dim", &dc.ffn_dim, {}},
+      {"model.decoder_conf.dropout", &dc.dropout, {}},
+      {"model.decoder_conf.positional_dropout", &dc.positional_dropout, {}},
+      {"model.decoder_conf.self_attention_type", &sa.type, {"mha", "mla", "mla_simple", "gqa", "linear"}},
+      {"model.decoder_conf.self_attention_dropout", &sa.dropout, {}},
+      {"model.decoder_conf.self_attention_kwargs.latent_dim", &sa.latent_dim, {}},
+      {"model.decoder_conf.self_attention_kwargs.q_latent_dim", &sa.q_latent_dim, {}},
+      {"model.decoder_conf.self_attention_kwargs.num_kv_heads", &sa.num_kv_heads, {}},
+      {"model.decoder_conf.src_attention_type", &xa.type, {"mha", "mla", "mla_simple", "gqa"}},
+      {"model.decoder_conf.src_attention_dropout", &xa.dropout, {}},
+      {"model.decoder_conf.src_attention_kwargs.latent_dim", &xa.latent_dim, {}},
+      {"model.decoder_conf.src_attention_kwargs.q_latent_dim", &xa.q_latent_dim, {}},
+      {"model.decoder_conf.src_attention_kwargs.num_kv_heads", &xa.num_kv_heads, {}},
+      {"model.ctc_weight", &h.ctc_weight, {}},
+      {"model.lsm_weight", &h.lsm_weight, {}},
 
       {"data.train", &c.data.train, {}},
       {"data.dev", &c.data.dev, {}},
@@ -94,6 +115,16 @@ std::vector<ConfigField> config_fields(Config& c) {
 void sync_attention(nn::EncoderConfig& model) {
   model.attention.d_model = model.d_model;
   model.attention.relative = model.positional_encoding == "relative";
+}
+
+void sync_decoder(Config& c) {
+  nn::DecoderConfig& d = c.hybrid.decoder_conf;
+  d.d_model = c.model.d_model;
+  for (nn::AttentionConfig* a : {&d.self_attention, &d.src_attention}) {
+    a->d_model = d.d_model;
+    a->relative = false;
+  }
+  d.src_attention.num_heads = d.self_attention.num_heads;
 }
 
 }  // namespace asr

@@ -34,5 +34,8 @@ void validate(const Config& c, const std::string& source_name, const KeyOrigins&
 
 // Copies d_model and the positional encoding into model.attention, as the schema defines them.
 void sync_attention(nn::EncoderConfig& model);
+// Copies d_model into the decoder's config and attentions (absolute positions) and the
+// decoder's num_heads into its src_attention, as the schema defines them.
+void sync_decoder(Config& c);
 
 }  // namespace asr

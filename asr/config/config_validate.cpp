@@ -1,6 +1,7 @@
 // Value checks of a config: ranges, enums, and the keys that must agree with each other.
 #include <cmath>
 #include <sstream>
+#include <utility>
 
 #include "asr/config/config.h"
 #include "asr/config/config_schema.h"
@@ -115,6 +116,40 @@ void check_model(const Checker& k, const nn::EncoderConfig& m) {
   check_attention(k, m);
 }
 
+// The decoder's keys (when model.decoder is not none) and the loss weights.
+void check_hybrid(const Checker& k, const Config& c) {
+  k.fraction("model.ctc_weight", true);
+  k.fraction("model.lsm_weight");
+  const nn::DecoderConfig& d = c.hybrid.decoder_conf;
+  if (c.hybrid.decoder == "none") return;
+  for (const char* key : {"model.decoder_conf.num_layers", "model.decoder_conf.num_heads",
+                          "model.decoder_conf.ffn_dim"})
+    k.at_least(key, 1);
+  for (const char* key : {"model.decoder_conf.dropout", "model.decoder_conf.positional_dropout",
+                          "model.decoder_conf.self_attention_dropout",
+                          "model.decoder_conf.src_attention_dropout"})
+    k.fraction(key);
+  k.require(d.d_model % d.self_attention.num_heads == 0, "model.decoder_conf.num_heads", "(",
+            d.self_attention.num_heads, ") must divide 'model.d_model' (", d.d_model, ")");
+  for (const auto& [prefix, a] : {std::pair<std::string, const nn::AttentionConfig*>{
+                                      "model.decoder_conf.self_attention", &d.self_attention},
+                                  {"model.decoder_conf.src_attention", &d.src_attention}}) {
+    for (const char* kw : {"_kwargs.latent_dim", "_kwargs.q_latent_dim", "_kwargs.num_kv_heads"})
+      k.at_least(prefix + kw, 0);
+    if (a->type == "mla" || a->type == "mla_simple")
+      k.require(a->latent_dim >= 1, prefix + "_kwargs.latent_dim", "must be at least 1 for ",
+                a->type, ", got ", a->latent_dim);
+    k.require(a->type != "mla_simple" || a->q_latent_dim == 0, prefix + "_kwargs.q_latent_dim",
+              "must be 0 for mla_simple (mla with a full-rank query), got ", a->q_latent_dim);
+    if (a->type == "gqa") {
+      k.at_least(prefix + "_kwargs.num_kv_heads", 1);
+      k.require(a->num_heads % a->num_kv_heads == 0, prefix + "_kwargs.num_kv_heads", "(",
+                a->num_kv_heads, ") must divide 'model.decoder_conf.num_heads' (", a->num_heads,
+                ")");
+    }
+  }
+}
+
 void check_data(const Checker& k, const Config& c) {
   const DataConfig& d = c.data;
   k.require(!d.train.empty(), "data.train", "must name a data folder or manifest");
@@ -203,6 +238,7 @@ void validate(const Config& c, const std::string& source_name, const KeyOrigins&
   k.enums();
   k.at_least("seed", 0);
   check_model(k, c.model);
+  check_hybrid(k, c);
   check_data(k, c);
   check_optim(k, c.optim);
   check_schedule(k, c);

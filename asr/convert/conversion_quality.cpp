@@ -15,7 +15,7 @@ namespace asr {
 namespace {
 
 // The attention module of each layer, in order.
-std::vector<nn::Attention*> attention_modules(CtcModel& m) {
+std::vector<nn::Attention*> attention_modules(AsrModel& m) {
   std::vector<nn::Attention*> r;
   for (const auto& block : *m.encoder->layers) {
     if (auto* c = dynamic_cast<nn::ConformerBlock*>(block.get())) r.push_back(c->self_attn.get());
@@ -55,7 +55,7 @@ int64_t bytes(int64_t floats) { return floats * static_cast<int64_t>(sizeof(floa
 
 }  // namespace
 
-Captured capture_attention_inputs(CtcModel& model, const std::vector<Batch>& batches,
+Captured capture_attention_inputs(AsrModel& model, const std::vector<Batch>& batches,
                                   int64_t chunk_size) {
   const bool was_training = model.is_training();
   model.eval();
@@ -107,7 +107,7 @@ std::vector<Matrix> input_grams(const Captured& captured) {
   return grams;
 }
 
-std::vector<Matrix> sequential_grams(const Config& cfg, const CtcModel& mha,
+std::vector<Matrix> sequential_grams(const Config& cfg, const AsrModel& mha,
                                      const ConvertOptions& o, std::vector<Matrix> grams,
                                      const std::vector<Batch>& batches, int64_t chunk_size,
                                      std::ostream& log) {
@@ -123,7 +123,7 @@ std::vector<Matrix> sequential_grams(const Config& cfg, const CtcModel& mha,
   return grams;
 }
 
-QualityReport conversion_summary(const CtcModel& mha, const Conversion& conversion) {
+QualityReport conversion_summary(const AsrModel& mha, const Conversion& conversion) {
   QualityReport r;
   for (size_t i = 0; i < conversion.layers.size(); ++i)
     r.layers.push_back({static_cast<int64_t>(i), conversion.layers[i]});
@@ -133,7 +133,7 @@ QualityReport conversion_summary(const CtcModel& mha, const Conversion& conversi
   return r;
 }
 
-QualityReport measure_quality(CtcModel& mha, const Conversion& conversion, const Captured& captured,
+QualityReport measure_quality(AsrModel& mha, const Conversion& conversion, const Captured& captured,
                               const std::vector<Batch>& batches) {
   AG_CHECK(captured.logits.size() == batches.size(), "measure_quality: ", captured.logits.size(),
            " captured batches for ", batches.size());

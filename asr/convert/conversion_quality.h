@@ -29,7 +29,7 @@ struct Captured {
 // Runs the model (mha or mla) over `batches` (eval mode, no grad), in full context or under
 // a streaming chunk mask of chunk_size encoder frames with all history, and keeps the inputs
 // reaching each of its attention layers, and its logits.
-Captured capture_attention_inputs(CtcModel& model, const std::vector<Batch>& batches,
+Captured capture_attention_inputs(AsrModel& model, const std::vector<Batch>& batches,
                                   int64_t chunk_size = 0);
 
 // Per layer the Gram matrix sum_t x_t x_t^T [d, d] over the real frames of the inputs.
@@ -42,7 +42,7 @@ std::vector<Matrix> input_grams(const Captured& captured);
 // layers below i after their inputs were taken). `grams`:
 // the MHA model's, from `batches` under the same chunk mask (layer 0's stays). One line per
 // layer on `log`.
-std::vector<Matrix> sequential_grams(const Config& cfg, const CtcModel& mha,
+std::vector<Matrix> sequential_grams(const Config& cfg, const AsrModel& mha,
                                      const ConvertOptions& o, std::vector<Matrix> grams,
                                      const std::vector<Batch>& batches, int64_t chunk_size,
                                      std::ostream& log);
@@ -65,10 +65,10 @@ struct QualityReport {
 };
 
 // The layers' conversion summaries and the cache sizes, nothing measured on data.
-QualityReport conversion_summary(const CtcModel& mha, const Conversion& conversion);
+QualityReport conversion_summary(const AsrModel& mha, const Conversion& conversion);
 // conversion_summary, and `conversion.model` compared with `mha` on the captured inputs (real
 // frames only; the logits under the captured chunk mask).
-QualityReport measure_quality(CtcModel& mha, const Conversion& conversion, const Captured& captured,
+QualityReport measure_quality(AsrModel& mha, const Conversion& conversion, const Captured& captured,
                               const std::vector<Batch>& batches);
 
 // {layers: [{layer, latent_dim, energy_kept, weight_relative_error, relative_error}],

@@ -14,7 +14,7 @@ namespace {
 
 // The MHA modules of a model in layer order, with their dotted names
 // ("encoder.layers.3.self_attn").
-std::vector<std::pair<std::string, const nn::MultiHeadAttention*>> mha_layers(const CtcModel& m) {
+std::vector<std::pair<std::string, const nn::MultiHeadAttention*>> mha_layers(const AsrModel& m) {
   std::vector<std::pair<std::string, const nn::MultiHeadAttention*>> r;
   for (const auto& [name, module] : m.named_modules())
     if (auto* a = dynamic_cast<const nn::MultiHeadAttention*>(module)) r.emplace_back(name, a);
@@ -210,7 +210,7 @@ std::vector<std::string> rank_flags(const ConvertOptions& o) {
   return given;
 }
 
-int64_t budget_floats(const CtcModel& mha, const ConvertOptions& o) {
+int64_t budget_floats(const AsrModel& mha, const ConvertOptions& o) {
   if (!o.cache_budget && !o.cache_fraction) return 0;
   const nn::Encoder& e = *mha.encoder;
   const int64_t mha_bytes = e.cache_bytes_formula(1) - e.cache_bytes_formula(0);  // per frame
@@ -317,7 +317,7 @@ void check_convert_options(const Config& source, const ConvertOptions& o) {
   }
 }
 
-Conversion convert_model(const Config& source, const CtcModel& mha, const ConvertOptions& o,
+Conversion convert_model(const Config& source, const AsrModel& mha, const ConvertOptions& o,
                          const std::vector<Matrix>& grams) {
   check_convert_options(source, o);
   const auto layers = mha_layers(mha);
@@ -358,7 +358,7 @@ Conversion convert_model(const Config& source, const CtcModel& mha, const Conver
   tensors.insert(tensors.end(), added.begin(), added.end());
 
   Conversion c{converted_config(source, o, summaries), nullptr, summaries, budget};
-  c.model = std::make_shared<CtcModel>(c.config.model, mha.vocab_size());
+  c.model = std::make_shared<AsrModel>(c.config.model, mha.vocab_size());
   c.model->load_state_dict(tensors);  // strict: every parameter set, every shape checked
   c.model->eval();
   return c;

@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "asr/config/config.h"
-#include "asr/model/ctc_model.h"
+#include "asr/model/asr_model.h"
 #include "asr/convert/ranks.h"
 #include "asr/convert/svd.h"
 
@@ -59,7 +59,7 @@ void check_convert_options(const Config& source, const ConvertOptions& o);
 // floor(bytes / sizeof(float)), the bytes those of mha's fp32 cache per frame
 // (Encoder::cache_bytes_formula) for a fraction. Throws ag::Error naming the flag when that is
 // below rank 1 in every layer. 0 when neither is given.
-int64_t budget_floats(const CtcModel& mha, const ConvertOptions& o);
+int64_t budget_floats(const AsrModel& mha, const ConvertOptions& o);
 
 struct LayerConversion {
   int64_t latent_dim = 0;               // the rank kept (gqa: 0)
@@ -70,14 +70,14 @@ struct LayerConversion {
 
 struct Conversion {
   Config config;                    // the converted model's config
-  std::shared_ptr<CtcModel> model;  // the converted model, in eval mode
+  std::shared_ptr<AsrModel> model;  // the converted model, in eval mode
   std::vector<LayerConversion> layers;
   int64_t budget_floats = 0;  // the cache budget's floats per frame (0: no budget)
 };
 
 // Converts `mha` (built from `source`) as `o` asks. grams: per layer the Gram matrix
 // X^T X [d, d] of the inputs reaching its attention (calibration), or empty for plain SVD.
-Conversion convert_model(const Config& source, const CtcModel& mha, const ConvertOptions& o,
+Conversion convert_model(const Config& source, const AsrModel& mha, const ConvertOptions& o,
                          const std::vector<Matrix>& grams = {});
 
 // An invertible weighting of a factorization's rows, with its inverse; empty: the identity.

@@ -50,7 +50,7 @@ int64_t vocab_size_of(const nn::SafetensorsFile& f, const std::string& path) {
   ag::detail::fail("--input ", path, " has no ctc.ctc_lo.weight (not a CTC model checkpoint?)");
 }
 
-double wer(CtcModel& model, DataSet& data, const Tokenizer& tokenizer, int beam, int64_t chunk) {
+double wer(AsrModel& model, DataSet& data, const Tokenizer& tokenizer, int beam, int64_t chunk) {
   return evaluate(model, *data.loader, tokenizer, {beam, chunk, -1}).words.rate();
 }
 
@@ -108,7 +108,7 @@ nlohmann::json run_convert(const ConvertToolOptions& o, std::ostream& out) {
   std::optional<ModelAssets> assets = embedded_assets(file, o.input);
   if (decodes) assets = checkpoint_assets(file, cfg, o.input);
 
-  CtcModel mha(cfg.model, vocab_size_of(file, o.input));
+  AsrModel mha(cfg.model, vocab_size_of(file, o.input), cfg.hybrid.decoder_config());
   try {
     mha.load_state_dict(model_weights(file.tensors));
   } catch (const ag::Error& e) {

@@ -47,7 +47,7 @@ constexpr int64_t kProbeChunk = 16;     // chunk of the offline runs' cache prob
 
 // The caches a stream of 1000 encoder frames leaves behind in chunks of chunk_size with
 // left_chunks chunks of history.
-CacheProbe probe_1000(CtcModel& model, Loader& loader, int64_t chunk_size, int64_t left_chunks,
+CacheProbe probe_1000(AsrModel& model, Loader& loader, int64_t chunk_size, int64_t left_chunks,
                       nn::CacheDtype dtype = nn::CacheDtype::f32) {
   ag::Tensor feats = probe_features(loader, 4 * kProbeFrames + 3);
   model.eval();
@@ -60,7 +60,7 @@ nn::CacheDtype cache_dtype_of(const std::string& name) {
 }
 
 // The `streaming` summary: latencies from the decode, caches measured at 1000 encoder frames.
-nlohmann::json streaming_summary(CtcModel& model, Loader& loader, const Config& cfg,
+nlohmann::json streaming_summary(AsrModel& model, Loader& loader, const Config& cfg,
                                  const EvalToolOptions& o, const EvalReport& r) {
   CacheProbe p =
       probe_1000(model, loader, o.chunk_size, o.left_chunks, cache_dtype_of(o.cache_dtype));
@@ -89,7 +89,7 @@ nlohmann::json run_eval(const EvalToolOptions& o) {
            " carries no config in its metadata (not written by asr-train?)");
   Config cfg = parse_config(ckpt.config_yaml, o.checkpoint + " (embedded config)");
   ModelAssets assets = checkpoint_assets(ckpt.model, cfg, o.checkpoint);
-  CtcModel model(cfg.model, assets.tokenizer->vocab_size());
+  AsrModel model(cfg.model, assets.tokenizer->vocab_size(), cfg.hybrid.decoder_config());
   try {
     model.load_state_dict(model_weights(ckpt.model.tensors));
   } catch (const ag::Error& e) {

@@ -9,7 +9,7 @@
 
 namespace asr {
 
-EvalReport evaluate(CtcModel& model, Loader& loader, const Tokenizer& tokenizer,
+EvalReport evaluate(AsrModel& model, Loader& loader, const Tokenizer& tokenizer,
                     const EvalOptions& opt) {
   const bool was_training = model.is_training();
   model.eval();

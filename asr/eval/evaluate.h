@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "asr/model/ctc_model.h"
+#include "asr/model/asr_model.h"
 #include "asr/data/loader.h"
 #include "asr/data/tokenizer.h"
 #include "asr/eval/wer.h"
@@ -39,7 +39,7 @@ struct EvalOptions {
 };
 
 // Runs the model in eval mode over one epoch of `loader` (restoring the training flag after).
-EvalReport evaluate(CtcModel& model, Loader& loader, const Tokenizer& tokenizer,
+EvalReport evaluate(AsrModel& model, Loader& loader, const Tokenizer& tokenizer,
                     const EvalOptions& opt = EvalOptions());
 
 }  // namespace asr

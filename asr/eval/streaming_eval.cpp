@@ -12,7 +12,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // One utterance feats [1, T, F] -> logits [1, T', vocab], timing each chunk.
-ag::Tensor stream_one(CtcModel& model, const ag::Tensor& feats, int64_t chunk_size,
+ag::Tensor stream_one(AsrModel& model, const ag::Tensor& feats, int64_t chunk_size,
                       int64_t left_chunks, nn::CacheDtype dtype,
                       std::vector<double>& chunk_seconds) {
   nn::Encoder& enc = *model.encoder;
@@ -28,7 +28,7 @@ ag::Tensor stream_one(CtcModel& model, const ag::Tensor& feats, int64_t chunk_si
 }
 }  // namespace
 
-nn::EncoderOutput streamed_logits(CtcModel& model, const Batch& batch, int64_t chunk_size,
+nn::EncoderOutput streamed_logits(AsrModel& model, const Batch& batch, int64_t chunk_size,
                                   int64_t left_chunks, nn::CacheDtype dtype,
                                   std::vector<double>& chunk_seconds) {
   ag::NoGradGuard no_grad;

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "asr/data/batching.h"
-#include "asr/model/ctc_model.h"
+#include "asr/model/asr_model.h"
 
 namespace asr {
 
@@ -12,7 +12,7 @@ namespace asr {
 // encoder frames with left_chunks chunks of history: out [B, T'max, vocab] (zeros past each
 // length) with its lengths, the attention caches in `dtype`. Appends each chunk's seconds
 // (encoder + CTC head) to chunk_seconds.
-nn::EncoderOutput streamed_logits(CtcModel& model, const Batch& batch, int64_t chunk_size,
+nn::EncoderOutput streamed_logits(AsrModel& model, const Batch& batch, int64_t chunk_size,
                                   int64_t left_chunks, nn::CacheDtype dtype,
                                   std::vector<double>& chunk_seconds);
 

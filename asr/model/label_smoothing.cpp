@@ -54,8 +54,7 @@ ag::Tensor label_smoothing_loss(const ag::Tensor& logits,
       ag::add(ag::mul(ag::gather(logp, 2, index), static_cast<float>(label - other)),
               ag::mul(ag::sum(logp, {2}, true), static_cast<float>(other)));  // [B, L, 1]
   ag::Tensor cross = ag::sum(ag::mul(per_position, mask));
-  return ag::div(ag::rsub(static_cast<float>(t_log_t * static_cast<double>(tokens)), cross),
-                 static_cast<float>(B));
+  return ag::rsub(static_cast<float>(t_log_t * static_cast<double>(tokens)), cross);
 }
 
 double token_accuracy(const ag::Tensor& logits, const std::vector<std::vector<int64_t>>& targets) {

@@ -32,7 +32,7 @@ Tensor distillation_loss(const Tensor& student, const Tensor& teacher,
   return ag::mul(ag::sum(ag::mul(kl, mask)), temperature * temperature);
 }
 
-std::unique_ptr<CtcModel> load_teacher(const std::string& path, int64_t vocab_size,
+std::unique_ptr<AsrModel> load_teacher(const std::string& path, int64_t vocab_size,
                                        ag::Device device) {
   const std::string key = "train.distill.teacher " + path;
   AG_CHECK(std::filesystem::is_regular_file(path), key, ": file not found");
@@ -44,7 +44,7 @@ std::unique_ptr<CtcModel> load_teacher(const std::string& path, int64_t vocab_si
     if (name == "ctc.ctc_lo.weight")
       AG_CHECK(t.size(0) == vocab_size, key, ": vocabulary of ", t.size(0),
                " tokens, the student's has ", vocab_size, " (train both with one tokenizer)");
-  auto teacher = std::make_unique<CtcModel>(cfg.model, vocab_size);
+  auto teacher = std::make_unique<AsrModel>(cfg.model, vocab_size, cfg.hybrid.decoder_config());
   try {
     teacher->load_state_dict(weights);
   } catch (const ag::Error& e) {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "asr/model/ctc_model.h"
+#include "asr/model/asr_model.h"
 
 namespace asr {
 
@@ -20,7 +20,7 @@ Tensor distillation_loss(const Tensor& student, const Tensor& teacher,
 // The teacher in `path` (config in its metadata, weights loaded strictly), in eval mode, on
 // `device`. Throws ag::Error naming train.distill.teacher when the file is missing, carries
 // no config, or its vocabulary is not vocab_size.
-std::unique_ptr<CtcModel> load_teacher(const std::string& path, int64_t vocab_size,
+std::unique_ptr<AsrModel> load_teacher(const std::string& path, int64_t vocab_size,
                                        ag::Device device);
 
 }  // namespace asr

@@ -92,7 +92,7 @@ void init_from(nn::Module& model, const std::string& path) {
   for (const auto& n : fresh) std::cerr << "  initialized: " << n << "\n";
 }
 
-void print_dry_run(const CtcModel& model) {
+void print_dry_run(const AsrModel& model) {
   std::cerr << "parameters per module:\n";
   for (auto& [name, m] : model.named_modules()) {
     int depth = name.empty() ? 0 : static_cast<int>(std::count(name.begin(), name.end(), '.')) + 1;
@@ -146,8 +146,8 @@ class Trainer {
   std::string dir_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::optional<Cmvn> cmvn_;  // with tokenizer_: the --init checkpoint's, else the data folder's
-  std::unique_ptr<CtcModel> model_;
-  std::unique_ptr<CtcModel> teacher_;  // train.distill.teacher, eval mode, no gradients
+  std::unique_ptr<AsrModel> model_;
+  std::unique_ptr<AsrModel> teacher_;  // train.distill.teacher, eval mode, no gradients
   std::unique_ptr<nn::Optimizer> optimizer_;
   std::unique_ptr<nn::Schedule> schedule_;
   std::unique_ptr<Loader> train_loader_, dev_loader_;
@@ -185,7 +185,8 @@ Trainer::Trainer(const TrainOptions& o)
   ModelAssets assets = training_assets(cfg_, o.init);
   tokenizer_ = std::move(assets.tokenizer);
   cmvn_ = std::move(assets.cmvn);
-  model_ = std::make_unique<CtcModel>(cfg_.model, tokenizer_->vocab_size());
+  model_ = std::make_unique<AsrModel>(cfg_.model, tokenizer_->vocab_size(),
+                                      cfg_.hybrid.decoder_config());
   if (o.dry_run) return;
   if (lead()) make_output_folder(dir_);
   model_->to(device_);  // in place: the optimizer's handles see the moved parameters

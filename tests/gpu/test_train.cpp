@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "asr/model/ctc_model.h"
+#include "asr/model/asr_model.h"
 #include "asr/model/device.h"
 #include "compare.h"
 #include "nn/optim.h"
@@ -51,7 +51,7 @@ Batch make_batch() {
 // kSteps Adam steps of CTC (summed over the batch / B) on `device`; returns each step's loss.
 // eps 1e-5: Adam's first update is lr * g / (|g| + eps), which turns float32 noise in
 // near-zero gradient components into full-size steps of either sign with the default 1e-8.
-std::vector<float> train(asr::CtcModel& model, Device device, const Batch& batch) {
+std::vector<float> train(asr::AsrModel& model, Device device, const Batch& batch) {
   model.to(device);
   model.train();
   nn::Adam opt(model.named_parameters(), 1e-3f, 0.9f, 0.999f, 1e-5f);
@@ -79,8 +79,8 @@ std::vector<float> train(asr::CtcModel& model, Device device, const Batch& batch
 void compare_training(Device device) {
   const Batch batch = make_batch();
   manual_seed(3);
-  asr::CtcModel cpu(small_conformer(), kVocab);
-  asr::CtcModel other(small_conformer(), kVocab);
+  asr::AsrModel cpu(small_conformer(), kVocab);
+  asr::AsrModel other(small_conformer(), kVocab);
   other.load_state_dict(cpu.state_dict());
   const std::vector<float> want = train(cpu, Device::cpu, batch);
   const std::vector<float> got = train(other, device, batch);
@@ -107,7 +107,7 @@ BOOST_AUTO_TEST_SUITE(train, *boost::unit_test::precondition(gpu_testing::cuda_p
 
 BOOST_AUTO_TEST_CASE(to_cuda_moves_in_place) {
   manual_seed(4);
-  asr::CtcModel model(small_conformer(), kVocab);
+  asr::AsrModel model(small_conformer(), kVocab);
   Tensor weight = model.ctc->ctc_lo->weight;  // a layer's handle
   const std::vector<float> before = weight.to_vector();
   nn::Adam opt(model.named_parameters(), 1e-3f);  // made before the move
@@ -125,14 +125,14 @@ BOOST_AUTO_TEST_CASE(three_adam_steps_match_the_cpu) { compare_training(Device::
 
 BOOST_AUTO_TEST_CASE(checkpoint_from_the_gpu_loads_on_the_cpu) {
   manual_seed(5);
-  asr::CtcModel gpu(small_conformer(), kVocab);
+  asr::AsrModel gpu(small_conformer(), kVocab);
   gpu.to(Device::cuda);
   const std::string path = (std::filesystem::temp_directory_path() /
                             ("latentasr_gpu_ckpt_" + std::to_string(getpid()) + ".safetensors"))
                                .string();
   gpu.save(path);
   manual_seed(6);
-  asr::CtcModel cpu(small_conformer(), kVocab);
+  asr::AsrModel cpu(small_conformer(), kVocab);
   cpu.load(path);
   auto a = gpu.state_dict(), b = cpu.state_dict();
   for (size_t i = 0; i < a.size(); ++i)

@@ -215,7 +215,8 @@ BOOST_AUTO_TEST_CASE(gradients_match_finite_differences) {
       [&](const std::vector<Tensor>& in) { return dec.forward(tokens, {3, 2}, in[0], mask); },
       inputs,
       {.eps = 1e-3f, .rtol = 2e-2f, .max_checked = 60,
-       .zero_gradient = layers_testing::softmax_cancelled_biases(dec, "mha")});
+       .zero_gradient = layers_testing::softmax_cancelled_biases(dec, "mha"),
+       .unresolved_covered_by = "the layer tests (test_attention, test_layers)"});
 }
 
 // One memory of batch 1 serves a batch of queries as the same memory repeated per item.
@@ -253,7 +254,7 @@ BOOST_AUTO_TEST_CASE(incremental_decoding_equals_full_recomputation) {
       // Two hypotheses: rows of tokens fed in order (sos = 6 first).
       std::vector<std::vector<int64_t>> hyps{{6, 1, 2}, {6, 3, 3}};
       nn::DecoderState state = dec.start(memory);
-      BOOST_CHECK_EQUAL(state.src_bytes(), S * dec.src_cache_bytes_per_frame());
+      BOOST_CHECK_EQUAL(state.src_bytes(), dec.src_cache_bytes(S));
       std::vector<Tensor> steps;  // log-probabilities [2, V] after each token
       state.select(from_int_vector({0, 0}, {2}));  // one start, two hypotheses
       for (int64_t t = 0; t < 3; ++t) {
@@ -263,7 +264,7 @@ BOOST_AUTO_TEST_CASE(incremental_decoding_equals_full_recomputation) {
           for (Tensor& p : steps) p = index_select(p, 0, from_int_vector({1, 0}, {2}));
         }
         steps.push_back(dec.step(from_int_vector({hyps[0][t], hyps[1][t]}, {2}), state));
-        BOOST_CHECK_EQUAL(state.self_bytes(), 2 * (t + 1) * dec.self_cache_bytes_per_token());
+        BOOST_CHECK_EQUAL(state.self_bytes(), 2 * dec.self_cache_bytes(t + 1));
       }
       Tensor full = log_softmax(dec.forward(from_int_vector({hyps[0][0], hyps[0][1], hyps[0][2],
                                                              hyps[1][0], hyps[1][1], hyps[1][2]},
@@ -282,8 +283,12 @@ BOOST_AUTO_TEST_CASE(cache_bytes_per_token_and_frame_follow_the_attention_types)
   c.src_attention.num_kv_heads = 1;
   nn::TransformerDecoder dec(c);
   // 2 layers, fp32: mla keeps latent_dim floats per token; gqa 2 * d * G / H per frame.
-  BOOST_CHECK_EQUAL(dec.self_cache_bytes_per_token(), 2 * 4 * 4);
-  BOOST_CHECK_EQUAL(dec.src_cache_bytes_per_frame(), 2 * 4 * (2 * 8 * 1 / 2));
+  BOOST_CHECK_EQUAL(dec.self_cache_bytes(3), 3 * 2 * 4 * 4);
+  BOOST_CHECK_EQUAL(dec.src_cache_bytes(5), 5 * 2 * 4 * (2 * 8 * 1 / 2));
+  // linear self-attention: a state of H d_k (d_k + 1) floats per layer, whatever the tokens
+  nn::TransformerDecoder linear(small("linear", "mha"));
+  BOOST_CHECK_EQUAL(linear.self_cache_bytes(1), linear.self_cache_bytes(9));
+  BOOST_CHECK_EQUAL(linear.self_cache_bytes(1), 2 * 4 * 2 * 4 * 5);
 }
 
 BOOST_AUTO_TEST_CASE(bad_configs_and_inputs_are_refused) {

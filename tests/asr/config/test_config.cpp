@@ -223,7 +223,18 @@ BOOST_AUTO_TEST_CASE(to_yaml_round_trips_every_key) {
   c.schedule = {"cosine", 123, 4567, 1.25e-5f};
   c.train = {9, 100000, 2, 500, 10, 5, 3, "loss", "frame", "cuda", "nccl", 2, true, true, 8, 4, 1, 12.5f, 30, 45,
              {"encoder.embed"}, {"*.linear_dkv", "*.linear_uk"}, "/tmp/mha.safetensors", 0.5f, 2};
+  nn::DecoderConfig& d = c.hybrid.decoder_conf;
+  c.hybrid.decoder = "transformer";
+  d.num_layers = 2;
+  d.ffn_dim = 333;
+  d.dropout = 0.2f;
+  d.positional_dropout = 0.25f;
+  d.self_attention = {"mla", 0, 3, 24, 16, 3, 0.05f, false};
+  d.src_attention = {"gqa", 0, 3, 12, 8, 1, 0.15f, false};
+  c.hybrid.ctc_weight = 0.5f;
+  c.hybrid.lsm_weight = 0.2f;
   asr::sync_attention(c.model);
+  asr::sync_decoder(c);
 
   // Every key differs from its default, so a key the writer or reader drops shows up.
   Config defaults;

@@ -35,9 +35,9 @@ inline asr::Config tiny_config(const std::string& encoder = "conformer",
   return c;
 }
 
-inline std::shared_ptr<asr::CtcModel> tiny_model(const asr::Config& c, uint64_t seed = 3) {
+inline std::shared_ptr<asr::AsrModel> tiny_model(const asr::Config& c, uint64_t seed = 3) {
   ag::manual_seed(seed);
-  auto m = std::make_shared<asr::CtcModel>(c.model, kVocab);
+  auto m = std::make_shared<asr::AsrModel>(c.model, kVocab);
   m->eval();
   return m;
 }
@@ -68,7 +68,7 @@ inline asr::ConvertOptions latent(const std::string& to, int64_t r) {
   return o;
 }
 
-inline asr::QualityReport quality(asr::CtcModel& mha, const asr::Conversion& c,
+inline asr::QualityReport quality(asr::AsrModel& mha, const asr::Conversion& c,
                                   const std::vector<asr::Batch>& batches) {
   return asr::measure_quality(mha, c, asr::capture_attention_inputs(mha, batches), batches);
 }

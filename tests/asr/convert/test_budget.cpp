@@ -34,7 +34,7 @@ asr::ConvertOptions budgeted(int64_t bytes) {
 }
 
 // Bytes per frame of the model's fp32 cache, by the encoder's formula.
-int64_t bytes_per_frame(const asr::CtcModel& m) {
+int64_t bytes_per_frame(const asr::AsrModel& m) {
   return m.encoder->cache_bytes_formula(1) - m.encoder->cache_bytes_formula(0);
 }
 

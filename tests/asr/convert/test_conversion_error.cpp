@@ -18,7 +18,7 @@ using testing::kDim;
 namespace {
 
 // The model's tensors by name.
-std::map<std::string, ag::Tensor> tensors(const asr::CtcModel& m) {
+std::map<std::string, ag::Tensor> tensors(const asr::AsrModel& m) {
   const nn::NamedTensors all = m.state_dict();
   return {all.begin(), all.end()};
 }
@@ -28,7 +28,7 @@ std::string attention(int64_t layer) {
 }
 
 // [W_k; W_v] [2d, d] of an MHA model's layer.
-Matrix key_value(const asr::CtcModel& mha, int64_t layer) {
+Matrix key_value(const asr::AsrModel& mha, int64_t layer) {
   auto t = tensors(mha);
   const std::string p = attention(layer);
   return asr::stack_rows(asr::to_matrix(t.at(p + "linear_k.weight")),
@@ -36,7 +36,7 @@ Matrix key_value(const asr::CtcModel& mha, int64_t layer) {
 }
 
 // W_r = [W_uk; W_uv] W_dkv [2d, d] of a converted model's layer.
-Matrix key_value_low_rank(const asr::CtcModel& mla, int64_t layer) {
+Matrix key_value_low_rank(const asr::AsrModel& mla, int64_t layer) {
   auto t = tensors(mla);
   const std::string p = attention(layer);
   return asr::matmul(asr::stack_rows(asr::to_matrix(t.at(p + "linear_uk.weight")),
@@ -123,7 +123,7 @@ BOOST_AUTO_TEST_CASE(report_numbers_are_recomputed) {
 
   // The written config rebuilds the model; the converted weights load into it.
   const asr::Config back = asr::parse_config(asr::to_yaml(c.config), "converted config");
-  asr::CtcModel after(back.model, testing::kVocab);
+  asr::AsrModel after(back.model, testing::kVocab);
   after.load_state_dict(c.model->state_dict());
   after.eval();
   BOOST_CHECK_EQUAL(q.cache_floats_per_frame_before, 2 * 2 * kDim);

@@ -45,7 +45,7 @@ using testing::random_batches;
 using testing::tiny_config;
 using testing::tiny_model;
 
-std::vector<std::shared_ptr<nn::MultiHeadLatentAttention>> mla_layers(asr::CtcModel& m) {
+std::vector<std::shared_ptr<nn::MultiHeadLatentAttention>> mla_layers(asr::AsrModel& m) {
   std::vector<std::shared_ptr<nn::MultiHeadLatentAttention>> r;
   for (const auto& block : *m.encoder->layers) {
     std::shared_ptr<nn::Attention> a;
@@ -266,7 +266,7 @@ BOOST_AUTO_TEST_CASE(latent_dims_round_trip_through_the_config) {
   asr::Config back = asr::parse_config(asr::to_yaml(c), "round trip");
   BOOST_CHECK(back == c);
   BOOST_CHECK(back.model.latent_dims == (std::vector<int64_t>{3, 9}));
-  asr::CtcModel m(back.model, kVocab);
+  asr::AsrModel m(back.model, kVocab);
   BOOST_CHECK_EQUAL(m.encoder->cache_floats_per_frame(), 12);
   BOOST_CHECK(has(testing::error_of([&] {
                     asr::parse_config(asr::to_yaml(c), "x",
@@ -303,7 +303,7 @@ BOOST_AUTO_TEST_CASE(converted_checkpoint_carries_its_config) {
   BOOST_CHECK_EQUAL(back.model.attention.type, "mla");
   BOOST_CHECK_EQUAL(back.model.attention.q_latent_dim, 16);
   BOOST_CHECK_EQUAL(back.model.type, "branchformer");
-  asr::CtcModel model(back.model, kVocab);
+  asr::AsrModel model(back.model, kVocab);
   model.load_state_dict(ckpt.model.tensors);  // strict
   model.eval();
   asr::CtcOutput out = model.forward(random_batches()[0].feats, {80, 61, 47});
@@ -430,7 +430,7 @@ BOOST_AUTO_TEST_CASE(converted_model_keeps_its_tokenizer_and_cmvn) {
   ag::manual_seed(4);
   cmvn.add(ag::add(ag::mul(ag::normal({30, kInput}), 2.0f), 5.0f));
   ag::manual_seed(3);
-  asr::CtcModel mha(cfg.model, tok->vocab_size());
+  asr::AsrModel mha(cfg.model, tok->vocab_size());
   std::string in = (temp_dir() / "mha_assets.safetensors").string();
   asr::save_model_file(in, mha, {{"config", asr::to_yaml(cfg)}}, asr::embed_assets(*tok, cmvn));
   asr::ConvertToolOptions o;
@@ -447,7 +447,7 @@ BOOST_AUTO_TEST_CASE(converted_model_keeps_its_tokenizer_and_cmvn) {
   BOOST_TEST(a->cmvn->mean() == cmvn.mean());
   BOOST_TEST(a->cmvn->stddev() == cmvn.stddev());
   asr::Config back = asr::parse_config(out.metadata.at("config"), o.output);
-  asr::CtcModel mla(back.model, tok->vocab_size());
+  asr::AsrModel mla(back.model, tok->vocab_size());
   mla.load_state_dict(asr::model_weights(out.tensors));  // strict
   BOOST_CHECK_EQUAL(back.model.attention.type, "mla_simple");
 }

@@ -26,7 +26,7 @@ using testing::tiny_model;
 namespace {
 
 template <class A>
-std::vector<std::shared_ptr<A>> attention_layers(asr::CtcModel& m) {
+std::vector<std::shared_ptr<A>> attention_layers(asr::AsrModel& m) {
   std::vector<std::shared_ptr<A>> r;
   for (const auto& block : *m.encoder->layers) {
     std::shared_ptr<nn::Attention> a;
@@ -48,11 +48,11 @@ Matrix scaled(Matrix m, double s) {
 }
 
 // Layer i's [W_k; W_v] of the MHA model and [W_uk; W_uv] W_dkv of the converted one.
-Matrix mha_weight(asr::CtcModel& mha, size_t i) {
+Matrix mha_weight(asr::AsrModel& mha, size_t i) {
   auto a = attention_layers<nn::MultiHeadAttention>(mha)[i];
   return asr::stack_rows(asr::to_matrix(a->linear_k->weight), asr::to_matrix(a->linear_v->weight));
 }
-Matrix converted_weight(asr::CtcModel& mla, size_t i) {
+Matrix converted_weight(asr::AsrModel& mla, size_t i) {
   auto a = attention_layers<nn::MultiHeadLatentAttention>(mla)[i];
   return asr::matmul(asr::stack_rows(asr::to_matrix(a->linear_uk->weight),
                                      asr::to_matrix(a->linear_uv->weight)),
@@ -71,7 +71,7 @@ double data_error(const Matrix& d, const Matrix& gram) {
 // What output weighting minimizes, computed from its definition, not from the code's weighting:
 // the keys' error on the inputs and the values' error on the inputs as the output projection
 // maps it, ||X E_k^T||^2 + ||X E_v^T W_o^T||^2 (Linear: y = x W^T + b).
-double output_side_error(asr::CtcModel& mha, asr::CtcModel& converted, size_t i,
+double output_side_error(asr::AsrModel& mha, asr::AsrModel& converted, size_t i,
                          const Matrix& gram) {
   auto a = attention_layers<nn::MultiHeadAttention>(mha)[i];
   const Matrix e = asr::subtract(mha_weight(mha, i), converted_weight(converted, i));

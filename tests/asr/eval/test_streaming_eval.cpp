@@ -21,7 +21,7 @@ nn::EncoderConfig tiny_causal(const std::string& attention) {
 
 BOOST_AUTO_TEST_CASE(streamed_batch_matches_the_chunk_masked_pass) {
   manual_seed(50);
-  asr::CtcModel model(tiny_causal("mla"), 7);
+  asr::AsrModel model(tiny_causal("mla"), 7);
   model.eval();
   asr::Batch batch;
   batch.feats = normal({2, 47, 9});
@@ -65,7 +65,7 @@ BOOST_AUTO_TEST_CASE(int8_caches_stream_close_and_hold_their_formula_bytes) {
     BOOST_TEST_CONTEXT(attention) {
       nn::EncoderConfig c = tiny_causal(attention);
       c.attention.num_kv_heads = attention == "gqa" ? 1 : 0;
-      asr::CtcModel model(c, 7);
+      asr::AsrModel model(c, 7);
       model.eval();
       asr::Batch batch;
       batch.feats = normal({1, 47, 9});

@@ -7,7 +7,7 @@
 #include <map>
 
 #include "asr/config/config_schema.h"
-#include "asr/model/ctc_model.h"
+#include "asr/model/asr_model.h"
 #include "asr/train/freeze.h"
 #include "asr/train/optim_factory.h"
 #include "autograd/ops.h"
@@ -32,14 +32,14 @@ asr::Config mla_config() {
   return c;
 }
 
-std::map<std::string, std::vector<float>> snapshot(const asr::CtcModel& m) {
+std::map<std::string, std::vector<float>> snapshot(const asr::AsrModel& m) {
   std::map<std::string, std::vector<float>> values;
   for (const auto& [name, t] : m.named_parameters()) values[name] = t.to_vector();
   return values;
 }
 
 // Three Adam steps of the CTC loss on a random batch, over `trained` only.
-void train_steps(asr::CtcModel& m, const nn::NamedTensors& trained) {
+void train_steps(asr::AsrModel& m, const nn::NamedTensors& trained) {
   asr::OptimConfig o;
   o.type = "adam";
   o.lr = 1e-2f;
@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(patterns_match_names_and_dotted_prefixes) {
 
 BOOST_AUTO_TEST_CASE(only_the_latent_projections_train) {
   ag::manual_seed(3);
-  asr::CtcModel m(mla_config().model, 8);
+  asr::AsrModel m(mla_config().model, 8);
   m.train();
   asr::TrainConfig t;
   t.trainable_param = {"*.linear_dkv", "*.linear_uk", "*.linear_uv"};
@@ -116,7 +116,7 @@ BOOST_AUTO_TEST_CASE(only_the_latent_projections_train) {
 
 BOOST_AUTO_TEST_CASE(frozen_prefixes_stay_the_rest_trains) {
   ag::manual_seed(3);
-  asr::CtcModel m(mla_config().model, 8);
+  asr::AsrModel m(mla_config().model, 8);
   m.train();
   asr::TrainConfig t;
   t.freeze_param = {"encoder.embed", "encoder.layers.0"};
@@ -132,7 +132,7 @@ BOOST_AUTO_TEST_CASE(frozen_prefixes_stay_the_rest_trains) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_patterns_are_refused) {
-  asr::CtcModel m(mla_config().model, 8);
+  asr::AsrModel m(mla_config().model, 8);
   asr::TrainConfig t;
   t.trainable_param = {"*.linear_dkv", "*.linear_dq"};  // mla_simple has no low-rank query
   BOOST_CHECK(has(testing::error_of([&] { asr::trainable_parameters(m.named_parameters(), t); }),

@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "asr/config/config.h"
-#include "asr/model/ctc_model.h"
+#include "asr/model/asr_model.h"
 #include "common/gradcheck.h"
 
 using namespace ag;
@@ -22,7 +22,7 @@ BOOST_AUTO_TEST_CASE(model_from_every_shipped_config) {
     BOOST_TEST_CONTEXT(path.filename()) {
       // Shrunk to 2 layers so the test stays fast; the sizes per layer are the config's.
       asr::Config c = asr::load_config(path.string(), {"model.num_layers=2"});
-      asr::CtcModel model(c.model, 30);
+      asr::AsrModel model(c.model, 30);
       auto params = model.named_parameters();
       BOOST_CHECK_EQUAL(params.front().first, "encoder.embed.conv.0.weight");
       BOOST_CHECK_EQUAL(params.back().first, "ctc.ctc_lo.bias");
@@ -46,6 +46,6 @@ BOOST_AUTO_TEST_CASE(model_from_every_shipped_config) {
 }
 
 BOOST_AUTO_TEST_CASE(vocab_without_tokens_is_refused) {
-  testing::check_error([] { asr::CtcModel(nn::EncoderConfig(), 1); },
+  testing::check_error([] { asr::AsrModel(nn::EncoderConfig(), 1); },
                        "vocab_size 1 leaves no token besides the blank");
 }
