@@ -98,10 +98,11 @@ Tensor TransformerDecoder::forward(const Tensor& tokens, const std::vector<int64
   AG_CHECK(tokens.dim() == 2 && static_cast<int64_t>(lengths.size()) == tokens.size(0),
            "decoder: tokens ", ag::shape_str(tokens.shape()), " are not [B, L] for ",
            lengths.size(), " lengths");
-  AG_CHECK(memory.dim() == 3 && memory.size(0) == tokens.size(0) &&
+  AG_CHECK(memory.dim() == 3 && (memory.size(0) == tokens.size(0) || memory.size(0) == 1) &&
                memory.size(2) == config_.d_model,
-           "decoder: memory ", ag::shape_str(memory.shape()), " is not [", tokens.size(0),
-           ", S, ", config_.d_model, "]");
+           "decoder: memory ", ag::shape_str(memory.shape()), " is not [B, S, ",
+           config_.d_model, "] or [1, S, ", config_.d_model, "] for ", tokens.size(0),
+           " token rows");
   Tensor x = pos_enc->forward((*embed)[0].forward(tokens));  // [B, L, d]
   Tensor self_mask = causal_mask(lengths, tokens.size(1), memory.device());
   for (const auto& layer : *decoders) x = layer->forward(x, self_mask, memory, memory_mask);

@@ -62,8 +62,9 @@ class TransformerDecoder : public Module {
  public:
   explicit TransformerDecoder(const DecoderConfig& c);
   // tokens [B, L] int64 (sos then the labels, padded), lengths [B] (real tokens per row,
-  // 1..L), memory [B, S, d] the encoder's output, memory_mask [B, 1, S] (1 at real frames)
-  // or undefined -> logits [B, L, vocab_size]
+  // 1..L), memory [B, S, d] the encoder's output (or [1, S, d], one utterance's, shared by
+  // the B rows: its keys and values are computed once), memory_mask [B, 1, S] (1 at real
+  // frames) or undefined -> logits [B, L, vocab_size]
   Tensor forward(const Tensor& tokens, const std::vector<int64_t>& lengths, const Tensor& memory,
                  const Tensor& memory_mask);
   // Incremental decoding (eval mode): start() from one utterance's encoder output

@@ -49,6 +49,10 @@ std::vector<int64_t> ctc_greedy(const ag::Tensor& log_probs, int64_t length) {
 
 std::vector<int64_t> ctc_prefix_beam_search(const ag::Tensor& log_probs, int64_t length,
                                             int beam_size) {
+  return ctc_nbest(log_probs, length, beam_size).front().tokens;
+}
+
+std::vector<Hypothesis> ctc_nbest(const ag::Tensor& log_probs, int64_t length, int beam_size) {
   check_input(log_probs, length, "ctc_prefix_beam_search");
   AG_CHECK(beam_size >= 1, "ctc_prefix_beam_search: beam size ", beam_size, " < 1");
   const int64_t V = log_probs.size(1);
@@ -88,10 +92,11 @@ std::vector<int64_t> ctc_prefix_beam_search(const ag::Tensor& log_probs, int64_t
     for (size_t i = 0; i < keep; ++i) pruned[*ranked[i].second] = next[*ranked[i].second];
     beam = std::move(pruned);
   }
-  auto best = std::max_element(beam.begin(), beam.end(), [](const auto& a, const auto& b) {
-    return a.second.total() < b.second.total();
-  });
-  return best->first;
+  std::vector<Hypothesis> out;
+  for (const auto& [prefix, score] : beam) out.push_back({prefix, score.total()});
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Hypothesis& a, const Hypothesis& b) { return a.score > b.score; });
+  return out;
 }
 
 std::vector<std::vector<int64_t>> ctc_decode(const ag::Tensor& log_probs,

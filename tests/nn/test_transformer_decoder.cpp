@@ -299,7 +299,7 @@ BOOST_AUTO_TEST_CASE(bad_configs_and_inputs_are_refused) {
   check_error([&] { nn::TransformerDecoder d(c); }, "vocab_size 1");
   nn::TransformerDecoder dec(small("mha", "mha"));
   check_error([&] { dec.forward(ids({1, 2}, 1), {2}, normal({1, 3, 6}), Tensor()); },
-              "is not [1, S, 8]");
+              "is not [B, S, 8] or [1, S, 8]");
   check_error([&] { dec.forward(ids({1, 9}, 1), {2}, normal({1, 3, 8}), Tensor()); },
               "index_select");
 }
