@@ -1,4 +1,6 @@
 // asr-eval --checkpoint CKPT --data DIR|MANIFEST [--beam N] [--out DIR] [--json]
+//          [--decode ctc_greedy|ctc_beam|attention_rescoring|joint [--ctc-weight W]
+//           [--length-bonus B]]
 //          [--chunk C [--left-chunks L] [--streaming [--cache-dtype f32|int8]]] [--device cpu|cuda]
 // asr-eval --compare D1 D2 ... [--json]
 #include <CLI/CLI.hpp>
@@ -24,13 +26,21 @@ void print_streaming(const nlohmann::json& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Decodes a data set with a CTC checkpoint and reports WER, CER, RTF and the KV cache."};
+  CLI::App app{"Decodes a data set with a checkpoint and reports WER, CER, RTF and the KV caches."};
   asr::EvalToolOptions o;
   bool json = false;
   std::vector<std::string> compare;
   app.add_option("--checkpoint", o.checkpoint, "model file written by asr-train");
   app.add_option("--data", o.data, "manifest (.jsonl), split DIR/dev, data folder, or corpus split folder (LibriSpeech, TED-LIUM, Kaldi data directory)");
-  app.add_option("--beam", o.beam_size, "CTC prefix beam size (1: greedy)")->check(CLI::PositiveNumber);
+  app.add_option("--beam", o.beam_size, "beam size (CTC prefix beam, rescoring n-best, joint beam)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--decode", o.decode,
+                 "ctc_greedy, ctc_beam, or with a hybrid model attention_rescoring (the CTC "
+                 "n-best rescored by the decoder) or joint (CTC/attention beam search)")
+      ->check(CLI::IsMember({"ctc_greedy", "ctc_beam", "attention_rescoring", "joint"}));
+  app.add_option("--ctc-weight", o.ctc_weight,
+                 "attention_rescoring, joint: CTC's weight against the decoder's (0.3)");
+  app.add_option("--length-bonus", o.length_bonus, "joint: score added per token (0)");
   app.add_option("--out", o.out, "folder for ref.trn, hyp.trn, results.txt, eval.json");
   app.add_option("--chunk", o.chunk_size, "encoder frames per chunk (0: full context)");
   app.add_option("--left-chunks", o.left_chunks, "chunks of history (-1: all)");
@@ -69,7 +79,14 @@ int main(int argc, char** argv) {
                 << j["ref_words"] << " words)  CER " << 100 * j["cer"].get<double>() << "%  "
                 << j["utterances"] << " utterances  RTF " << std::setprecision(3)
                 << j["rtf"].get<double>() << "  params " << j["params"] << "  KV cache "
-                << j["kv_cache_bytes_per_frame"] << " bytes/frame\n";
+                << j["kv_cache_bytes_per_frame"] << " bytes/frame  decode " << j["decode"]
+                << "\n";
+      if (j.contains("decoder"))
+        std::cout << "decoder caches: self-attention (" << j["decoder"]["self_attention"]
+                  << ") " << j["decoder"]["self_cache_bytes_per_token_measured"]
+                  << " bytes/token, cross-attention (" << j["decoder"]["src_attention"] << ") "
+                  << j["decoder"]["src_cache_bytes_per_frame_measured"]
+                  << " bytes/encoder frame (measured)\n";
       if (j.contains("streaming")) print_streaming(j["streaming"]);
     }
     return 0;

@@ -54,6 +54,30 @@ CacheProbe probe_1000(AsrModel& model, Loader& loader, int64_t chunk_size, int64
   return probe_cache(*model.encoder, feats, chunk_size, left_chunks, dtype);
 }
 
+// The decoder's caches measured on the probe's 1000 encoder frames: the cross-attention
+// memory computed once, and the self-attention caches after 10 greedy steps of one hypothesis.
+nlohmann::json decoder_cache_probe(AsrModel& model, Loader& loader) {
+  ag::NoGradGuard no_grad;
+  model.eval();
+  ag::Tensor feats = probe_features(loader, 4 * kProbeFrames + 3);
+  ag::Tensor memory = model.encoder->forward(feats, {feats.size(1)}).out;  // [1, 1000, d]
+  const nn::TransformerDecoder& dec = *model.decoder;
+  nn::DecoderState state = dec.start(memory);
+  constexpr int64_t kTokens = 10;
+  int64_t token = model.sos_eos();
+  for (int64_t i = 0; i < kTokens; ++i)
+    token = ag::argmax(dec.step(ag::from_int_vector({token}, {1}), state), -1).to_int_vector()[0];
+  const int64_t frames = memory.size(1);
+  return {{"self_attention", dec.config().self_attention.type},
+          {"src_attention", dec.config().src_attention.type},
+          {"self_cache_bytes_per_token_measured", state.self_bytes() / kTokens},
+          {"self_cache_bytes_per_token_formula",
+           dec.self_cache_bytes(kTokens) / kTokens},
+          {"src_cache_bytes_per_frame_measured", state.src_bytes() / frames},
+          {"src_cache_bytes_per_frame_formula", dec.src_cache_bytes(frames) / frames},
+          {"probe_frames", frames}, {"probe_tokens", kTokens}};
+}
+
 nn::CacheDtype cache_dtype_of(const std::string& name) {
   AG_CHECK(name == "f32" || name == "int8", "--cache-dtype '", name, "' is not f32 or int8");
   return name == "int8" ? nn::CacheDtype::int8 : nn::CacheDtype::f32;
@@ -110,10 +134,17 @@ nlohmann::json run_eval(const EvalToolOptions& o) {
     std::cerr << "asr-eval: warning: " << o.checkpoint << " has non-causal convolutions; "
               << "streaming gives them zeros for the frames beyond each chunk, so it is not "
               << "exact (docs/streaming.md)\n";
+  EvalOptions eo{o.beam_size, o.chunk_size, o.left_chunks, o.streaming, device, cache_dtype};
+  eo.decode = decode_of(o.decode);
+  if (o.decode == "ctc_greedy") eo.beam_size = 1;
+  eo.decode_ctc_weight = o.ctc_weight;
+  eo.length_bonus = o.length_bonus;
+  AG_CHECK(eo.decode == Decode::ctc || model.hybrid(), "--decode ", o.decode, " needs a hybrid ",
+           "model (model.decoder: transformer); ", o.checkpoint, " is CTC-only");
+  AG_CHECK(o.ctc_weight >= 0 && o.ctc_weight <= 1, "--ctc-weight ", o.ctc_weight,
+           " outside [0, 1]");
   model.to(device);
-  EvalReport r = evaluate(model, loader, *assets.tokenizer,
-                          {o.beam_size, o.chunk_size, o.left_chunks, o.streaming, device,
-                           cache_dtype});
+  EvalReport r = evaluate(model, loader, *assets.tokenizer, eo);
   model.to(ag::Device::cpu);  // the cache probes below stream on the CPU
   AG_CHECK(r.utterances > 0, "every utterance of ", manifest, " was skipped\n",
            loader.skips().summary());
@@ -127,9 +158,15 @@ nlohmann::json run_eval(const EvalToolOptions& o) {
                       {"kv_cache_bytes_fixed", model.encoder->cache_floats_fixed() * 4},
                       {"attention", cfg.model.attention.type}, {"encoder", cfg.model.type},
                       {"checkpoint", o.checkpoint},
-                      {"data", data.temporary() ? o.data : manifest}, {"beam", o.beam_size},
+                      {"data", data.temporary() ? o.data : manifest}, {"beam", eo.beam_size},
+                      {"decode", decode_name(eo.decode, eo.beam_size)},
                       {"chunk_size", o.chunk_size}, {"left_chunks", o.left_chunks},
                       {"device", o.device}};
+  if (eo.decode != Decode::ctc) {
+    j["ctc_weight"] = o.ctc_weight;
+    if (eo.decode == Decode::joint) j["length_bonus"] = o.length_bonus;
+  }
+  if (model.hybrid()) j["decoder"] = decoder_cache_probe(model, loader);
   if (o.streaming) {
     j["streaming"] = streaming_summary(model, loader, cfg, o, r);
   } else {  // what a stream with all its history would hold after 1000 frames, measured
@@ -156,15 +193,18 @@ nlohmann::json run_eval(const EvalToolOptions& o) {
 }
 
 // How an eval.json decoded: "offline", "chunk-masked c16 l-1" (full pass under the chunk
-// mask) or "streaming c16 l-1".
+// mask) or "streaming c16 l-1", followed by the search when not the CTC prefix beam
+// (" joint", " attention_rescoring", " ctc_greedy").
 std::string decoding_of(const nlohmann::json& j) {
+  const std::string search = j.value("decode", "ctc_beam");
+  const std::string tail = search == "ctc_beam" ? "" : " " + search;
   const char* kind = j.contains("streaming") ? "streaming" : "chunk-masked";
   const int64_t chunk = j.value("chunk_size", int64_t{0});
-  if (chunk == 0) return "offline";
+  if (chunk == 0) return "offline" + tail;
   std::string d = std::string(kind) + " c" + std::to_string(chunk) + " l" +
                   std::to_string(j.value("left_chunks", int64_t{-1}));
   if (j.contains("streaming") && j["streaming"].value("cache_dtype", "f32") == "int8") d += " int8";
-  return d;
+  return d + tail;
 }
 
 namespace {

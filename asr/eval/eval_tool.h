@@ -11,7 +11,11 @@ namespace asr {
 struct EvalToolOptions {
   std::string checkpoint;
   std::string data;         // what asr/eval/eval_data.h accepts: a manifest, a data folder's split, a corpus split
-  int beam_size = 10;       // 1: greedy
+  int beam_size = 10;       // CTC prefix beam (1: greedy), and the hybrid modes' beam
+  // ctc_greedy | ctc_beam | attention_rescoring | joint (the last two: hybrid models)
+  std::string decode = "ctc_beam";
+  float ctc_weight = 0.3f;    // attention_rescoring, joint: CTC's weight in the score
+  float length_bonus = 0.0f;  // joint: added per token
   std::string out;          // folder for ref.trn, hyp.trn, results.txt, eval.json ("" = none)
   int64_t chunk_size = 0;   // encoder chunks (0: full context)
   int64_t left_chunks = -1;
@@ -25,7 +29,10 @@ struct EvalToolOptions {
 // of its training data folder); a data folder beside the manifest with another tokenizer is
 // refused. A corpus split's manifest is prepared into `out` (manifest.jsonl) or a temp folder.
 // Returns the summary: wer, cer, sub, del, ins, ref_words, ref_chars, utterances, rtf,
-// params, kv_cache_bytes_per_frame, attention, checkpoint, data, beam, device; offline, the
+// params, kv_cache_bytes_per_frame, attention, checkpoint, data, beam, decode (ctc_weight,
+// length_bonus for the hybrid modes), device; a hybrid model's `decoder` (its attention
+// types, and its caches measured and by formula at 1000 encoder frames and 10 tokens:
+// self_cache_bytes_per_token_*, src_cache_bytes_per_frame_*); offline, the
 // KV cache a stream with all its history holds after 1000 encoder frames (kv_cache_bytes_1000_measured,
 // kv_cache_bytes_1000_formula; chunks of 16); with streaming
 // `streaming` (chunk, left_chunks, cache_dtype, exact, cache_bytes_measured_1000,

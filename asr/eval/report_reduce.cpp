@@ -26,6 +26,10 @@ void all_reduce_report(EvalReport& r, dist::Communicator& comm) {
   for (double c : counts(r.chars)) v.push_back(c);     // [4, 8)
   v.insert(v.end(), {r.loss * static_cast<double>(r.feasible), static_cast<double>(r.feasible),
                      static_cast<double>(r.utterances), r.audio_seconds});  // [8, 12)
+  // [12, 15): the hybrid parts, per utterance once summed
+  const double n = static_cast<double>(r.utterances), f = static_cast<double>(r.feasible);
+  v.insert(v.end(), {r.ctc_loss * f, r.attention_loss * n, r.accuracy * n});
+  const bool hybrid = r.accuracy >= 0;
   all_reduce_sums(v, comm);
   r.words = error_counts(&v[0]);
   r.chars = error_counts(&v[4]);
@@ -33,6 +37,11 @@ void all_reduce_report(EvalReport& r, dist::Communicator& comm) {
   r.loss = r.feasible ? v[8] / v[9] : 0;
   r.utterances = static_cast<int64_t>(v[10]);
   r.audio_seconds = v[11];
+  r.ctc_loss = r.feasible ? v[12] / v[9] : 0;
+  if (hybrid && r.utterances > 0) {
+    r.attention_loss = v[13] / v[10];
+    r.accuracy = v[14] / v[10];
+  }
   comm.all_reduce(&r.wall_seconds, 1, dist::ReduceOp::max);
 }
 

@@ -11,10 +11,12 @@ namespace asr {
 // The batch's CTC logits, each utterance streamed alone (B = 1) in chunks of chunk_size
 // encoder frames with left_chunks chunks of history: out [B, T'max, vocab] (zeros past each
 // length) with its lengths, the attention caches in `dtype`. Appends each chunk's seconds
-// (encoder + CTC head) to chunk_seconds.
+// (encoder + CTC head) to chunk_seconds. With encoder_out, also the encoder's output
+// [B, T'max, d] (for rescoring at the end of each utterance).
 nn::EncoderOutput streamed_logits(AsrModel& model, const Batch& batch, int64_t chunk_size,
                                   int64_t left_chunks, nn::CacheDtype dtype,
-                                  std::vector<double>& chunk_seconds);
+                                  std::vector<double>& chunk_seconds,
+                                  ag::Tensor* encoder_out = nullptr);
 
 struct CacheProbe {
   int64_t frames = 0;           // encoder frames streamed

@@ -159,7 +159,9 @@ class Trainer {
   TrainerState st_;
   int64_t max_steps_ = 0;
   // Since the last log line.
-  double loss_sum_ = 0, distill_sum_ = 0;  // CTC loss; T^2 KL to the teacher (distillation)
+  // The training loss (hybrid: ctc_weight * CTC + (1 - ctc_weight) * attention); its CTC and
+  // attention parts; the decoder's token accuracy x utterances; T^2 KL to the teacher.
+  double loss_sum_ = 0, ctc_sum_ = 0, attention_sum_ = 0, correct_sum_ = 0, distill_sum_ = 0;
   int64_t loss_utts_ = 0, frames_ = 0, infeasible_ = 0, bad_steps_ = 0, bad_losses_ = 0;
   int stop_signal_ = 0;
   Clock::time_point log_time_ = Clock::now(), start_time_ = Clock::now();
@@ -342,7 +344,9 @@ bool Trainer::train_batch(const Batch& batch) {
     left = draw.left_chunks;
   }
   const ag::Tensor feats = (*upload_)(batch.feats);
-  nn::EncoderOutput out = model_->logits(feats, batch.lengths, chunk, left);
+  nn::EncoderOutput out = model_->encoder->forward(feats, batch.lengths, chunk, left);
+  const ag::Tensor enc = out.out;  // [B, T', d]
+  out.out = model_->ctc_logits(enc);
   ag::CtcResult ctc = ag::ctc_loss(out.out, out.lengths, batch.targets);  // on the device
   int64_t feasible = 0, frames = 0;
   for (int64_t b = 0; b < batch.size(); ++b) {
@@ -362,6 +366,18 @@ bool Trainer::train_batch(const Batch& batch) {
   }
   if (feasible > 0) {
     ag::Tensor loss = ag::sum(ctc.nll);
+    double ctc_total = 0;
+    for (float nll : ctc.nll.to_vector()) ctc_total += nll;  // one read from the device
+    double total = ctc_total, attention = 0, accuracy = 0;
+    if (model_->hybrid()) {  // ESPnet's ctc_weight * CTC + (1 - ctc_weight) * attention
+      const float w = cfg_.hybrid.ctc_weight;
+      AsrModel::AttentionLoss a =
+          model_->attention_loss(enc, out.lengths, batch.targets, cfg_.hybrid.lsm_weight);
+      attention = a.loss.to(ag::Device::cpu).item();
+      accuracy = a.accuracy;
+      loss = ag::add(ag::mul(loss, w), ag::mul(a.loss, 1.0f - w));
+      total = w * ctc_total + (1.0 - w) * attention;
+    }
     double distill = 0;
     if (teacher_) {  // the teacher on the same features, whole utterances, no gradients
       ag::Tensor teacher_logits;
@@ -375,11 +391,12 @@ bool Trainer::train_batch(const Batch& batch) {
       loss = ag::add(loss, ag::mul(kl, cfg_.train.distill_weight));
     }
     loss = ag::div(loss, static_cast<float>(denom * static_cast<double>(cfg_.train.accum_grad)));
-    double total = 0;
-    for (float nll : ctc.nll.to_vector()) total += nll;  // one read from the device
     if (std::isfinite(total) && std::isfinite(distill)) {
       loss.backward();
       loss_sum_ += total;
+      ctc_sum_ += ctc_total;
+      attention_sum_ += attention;
+      correct_sum_ += accuracy * static_cast<double>(feasible);
       distill_sum_ += distill;
       loss_utts_ += feasible;
     } else {
@@ -420,9 +437,9 @@ TrainerState Trainer::saved_state() const {
 void Trainer::log_progress() {
   std::vector<double> sums = {loss_sum_, static_cast<double>(loss_utts_), static_cast<double>(frames_),
                               static_cast<double>(infeasible_), static_cast<double>(bad_losses_),
-                              distill_sum_};
+                              distill_sum_, ctc_sum_, attention_sum_, correct_sum_};
   all_reduce_sums(sums, comm_);
-  loss_sum_ = distill_sum_ = 0;
+  loss_sum_ = distill_sum_ = ctc_sum_ = attention_sum_ = correct_sum_ = 0;
   loss_utts_ = frames_ = 0;
   if (!lead()) return;
   double dt = seconds_since(log_time_);
@@ -432,9 +449,13 @@ void Trainer::log_progress() {
       1, static_cast<int64_t>(train_loader_->epoch_batches()) / cfg_.train.accum_grad);
   int64_t total = max_steps_ > 0 ? max_steps_ : cfg_.train.max_epochs * per_epoch;
   double rate = (st_.step - start_step_) / std::max(seconds_since(start_time_), 1e-9);
-  const double distill = sums[1] > 0 ? sums[5] / sums[1] : 0;  // per utterance, as the loss
+  // per utterance, as the loss
+  auto per_utt = [&](size_t i) { return sums[1] > 0 ? sums[i] / sums[1] : 0; };
+  const double distill = per_utt(5);
   std::cerr << "epoch " << st_.epoch + 1 << " step " << st_.step << "/" << total << " loss "
             << std::fixed << std::setprecision(2) << loss;
+  if (model_->hybrid())
+    std::cerr << " (ctc " << per_utt(6) << " att " << per_utt(7) << " acc " << per_utt(8) << ")";
   if (teacher_) std::cerr << " distill " << distill;
   std::cerr << " lr " << std::scientific
             << std::setprecision(2) << optimizer_->lr << std::defaultfloat << " frames/s "
@@ -445,12 +466,21 @@ void Trainer::log_progress() {
                    {"infeasible", static_cast<int64_t>(sums[3])},
                    {"skipped_steps", bad_steps_ + static_cast<int64_t>(sums[4])}};
   if (teacher_) record["distill"] = distill;
+  if (model_->hybrid()) {
+    record["loss_ctc"] = per_utt(6);
+    record["loss_att"] = per_utt(7);
+    record["acc"] = per_utt(8);
+  }
   metrics_->write(record);
 }
 
 void Trainer::validate_and_save() {
   if (validated_at_step_) return;
-  const EvalOptions opt{1, cfg_.train.chunk_size, cfg_.train.left_chunks, false, device_};
+  EvalOptions opt{1, cfg_.train.chunk_size, cfg_.train.left_chunks, false, device_};
+  if (model_->hybrid()) {  // the dev loss is the training loss; the WER stays CTC greedy's
+    opt.loss_ctc_weight = cfg_.hybrid.ctc_weight;
+    opt.lsm_weight = cfg_.hybrid.lsm_weight;
+  }
   EvalReport r = evaluate(*model_, *dev_loader_, *tokenizer_, opt);
   all_reduce_report(r, comm_);
   st_.dev_loss = r.loss;
@@ -462,10 +492,20 @@ void Trainer::validate_and_save() {
 
 void Trainer::save_validated(const EvalReport& r) {
   std::cerr << "validation at step " << st_.step << ": loss " << std::fixed << std::setprecision(2)
-            << r.loss << " WER " << std::setprecision(2) << 100 * r.words.rate() << "% CER "
+            << r.loss;
+  if (r.accuracy >= 0)
+    std::cerr << " (ctc " << r.ctc_loss << " att " << r.attention_loss << " acc " << r.accuracy
+              << ")";
+  std::cerr << " WER " << std::setprecision(2) << 100 * r.words.rate() << "% CER "
             << 100 * r.chars.rate() << "%" << std::defaultfloat << "\n";
-  metrics_->write({{"kind", "dev"}, {"step", st_.step}, {"epoch", st_.epoch}, {"loss", r.loss},
-                   {"wer", r.words.rate()}, {"cer", r.chars.rate()}});
+  nlohmann::json record = {{"kind", "dev"}, {"step", st_.step}, {"epoch", st_.epoch},
+                           {"loss", r.loss}, {"wer", r.words.rate()}, {"cer", r.chars.rate()}};
+  if (r.accuracy >= 0) {
+    record["loss_ctc"] = r.ctc_loss;
+    record["loss_att"] = r.attention_loss;
+    record["acc"] = r.accuracy;
+  }
+  metrics_->write(record);
   std::string path = save_checkpoint(dir_, *model_, optimizer_.get(), to_yaml(cfg_), saved_state(),
                                      embed_assets(*tokenizer_, cmvn_));
   saved_time_ = Clock::now();

@@ -76,14 +76,62 @@ BOOST_AUTO_TEST_CASE(overfits_a_handful_of_utterances) {
   BOOST_CHECK_LT(2 * int8_bytes, f32["streaming"]["cache_bytes_measured_1000"].get<int64_t>());
   const std::string table =
       asr::compare_table({out + "/eval", out + "/eval_stream", out + "/eval_stream_int8"});
-  BOOST_CHECK(table.find("| offline |") != std::string::npos);
-  BOOST_CHECK(table.find("| streaming c4 l2 |") != std::string::npos);
-  BOOST_CHECK(table.find("| streaming c4 l2 int8 |") != std::string::npos);
+  BOOST_CHECK(table.find("| offline ctc_greedy |") != std::string::npos);
+  BOOST_CHECK(table.find("| streaming c4 l2 ctc_greedy |") != std::string::npos);
+  BOOST_CHECK(table.find("| streaming c4 l2 int8 ctc_greedy |") != std::string::npos);
   e.streaming = false;
   testing::check_error([&] { asr::run_eval(e); }, "--cache-dtype int8 is for --streaming");
+  e.cache_dtype = "f32";
+  e.decode = "joint";  // a CTC-only checkpoint has no decoder
+  testing::check_error([&] { asr::run_eval(e); }, "--decode joint needs a hybrid model");
   BOOST_CHECK(fs::exists(out + "/model.avg.safetensors"));
   BOOST_CHECK(fs::exists(out + "/curves.png"));
   BOOST_CHECK(fs::exists(out + "/metrics.jsonl"));
+}
+
+// A hybrid CTC/attention model learns the same utterances; every decoding finds them, the
+// results say which decoding ran, and the decoder's caches measured equal their formulas.
+BOOST_AUTO_TEST_CASE(hybrid_model_overfits_and_decodes_every_way) {
+  std::string data = testing::small_an4("overfit_hybrid", 8, 8, true);
+  std::string config = testing::tiny_config(data, "");
+  std::string out = fs::path(data).parent_path().string() + "/exp";
+  asr::TrainOptions o{config,
+                      {"model.dropout=0", "model.positional_dropout=0", "model.attention_dropout=0",
+                       "data.specaugment.enabled=false", "train.max_steps=250",
+                       "train.validate_every=250", "schedule.warmup_steps=50", "optim.lr=0.003",
+                       "model.decoder=transformer", "model.decoder_conf.num_layers=1",
+                       "model.decoder_conf.ffn_dim=64", "model.decoder_conf.dropout=0",
+                       "model.decoder_conf.positional_dropout=0",
+                       "model.decoder_conf.self_attention_dropout=0",
+                       "model.decoder_conf.src_attention_dropout=0",
+                       "model.decoder_conf.src_attention_type=mla",
+                       "model.decoder_conf.src_attention_kwargs.latent_dim=8"},
+                      out, "", asr::Resume::no, -1, false};
+  BOOST_REQUIRE_EQUAL(asr::train(o), 0);
+  asr::EvalToolOptions e;
+  e.checkpoint = asr::latest_checkpoint(out);
+  e.data = data + "/dev";
+  e.beam_size = 4;
+  for (const std::string decode : {"ctc_greedy", "attention_rescoring", "joint"}) {
+    BOOST_TEST_CONTEXT(decode) {
+      e.decode = decode;
+      e.out = out + "/eval_" + decode;
+      const nlohmann::json r = asr::run_eval(e);
+      BOOST_TEST_MESSAGE(decode << " CER " << r["cer"] << " WER " << r["wer"]);
+      BOOST_CHECK_LT(r["cer"].get<double>(), 0.05);
+      BOOST_CHECK_EQUAL(r["decode"].get<std::string>(), decode);
+      const nlohmann::json& d = r["decoder"];
+      BOOST_CHECK_EQUAL(d["src_attention"].get<std::string>(), "mla");
+      BOOST_CHECK_EQUAL(d["src_cache_bytes_per_frame_measured"].get<int64_t>(),
+                        d["src_cache_bytes_per_frame_formula"].get<int64_t>());
+      BOOST_CHECK_EQUAL(d["src_cache_bytes_per_frame_measured"].get<int64_t>(), 8 * 4);
+      BOOST_CHECK_EQUAL(d["self_cache_bytes_per_token_measured"].get<int64_t>(),
+                        d["self_cache_bytes_per_token_formula"].get<int64_t>());
+    }
+  }
+  const std::string table =
+      asr::compare_table({out + "/eval_ctc_greedy", out + "/eval_joint"});
+  BOOST_CHECK(table.find("| offline joint |") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(resume_continues_exactly) {
