@@ -16,6 +16,10 @@ int main(int argc, char** argv) {
   app.add_option("--input", o.input, "MHA checkpoint written by asr-train")->required();
   app.add_option("--output", o.output, "converted checkpoint to write")->required();
   app.add_option("--to", c.to, "target attention: mla_simple, mla or gqa")->required();
+  app.add_option("--part", c.part,
+                 "whose attentions: encoder, or decoder (a hybrid model's self- and "
+                 "cross-attentions, one --latent-dim for all)")
+      ->check(CLI::IsMember({"encoder", "decoder"}));
   app.add_option("--latent-dim", c.latent_dim, "mla*: latent size R of every layer (1..2 d_model)");
   app.add_option("--latent-dims", c.latent_dims,
                  "mla*: latent size of each layer, comma-separated (num_layers entries)")

@@ -85,6 +85,39 @@ Captured capture_attention_inputs(AsrModel& model, const std::vector<Batch>& bat
   return c;
 }
 
+Captured capture_decoder_inputs(AsrModel& model, const std::vector<Batch>& batches) {
+  AG_CHECK(model.hybrid(), "capture_decoder_inputs: the model has no decoder");
+  const bool was_training = model.is_training();
+  model.eval();
+  ag::NoGradGuard no_grad;
+  ObserverReset reset;
+  Captured c;
+  std::vector<int64_t> tokens, frames;  // real decoder steps and encoder frames of the batch
+  c.layers.resize(2 * model.decoder->decoders->size());
+  size_t i = 0;
+  for (const auto& layer : *model.decoder->decoders) {
+    for (nn::Attention* module : {layer->self_attn.get(), layer->src_attn.get()}) {
+      auto* a = dynamic_cast<nn::AttentionBase*>(module);
+      AG_CHECK(a, "capture_decoder_inputs: a decoder attention without softmax");
+      reset.layers.push_back(a);
+      const std::vector<int64_t>& lengths = module == layer->self_attn.get() ? tokens : frames;
+      a->input_observer = [&inputs = c.layers[i++], &lengths](
+                              const Tensor& x, const Tensor& mask, const Tensor& pos_emb) {
+        inputs.push_back({x, mask, pos_emb, lengths});
+      };
+    }
+  }
+  for (const Batch& b : batches) {
+    nn::EncoderOutput enc = model.encoder->forward(b.feats, b.lengths);
+    frames = enc.lengths;
+    tokens.clear();
+    for (const auto& y : b.targets) tokens.push_back(static_cast<int64_t>(y.size()) + 1);
+    model.attention_loss(enc.out, enc.lengths, b.targets, 0.0f);
+  }
+  model.train(was_training);
+  return c;
+}
+
 std::vector<Matrix> input_grams(const Captured& captured) {
   std::vector<Matrix> grams;
   for (const auto& layer : captured.layers) {
@@ -127,8 +160,16 @@ QualityReport conversion_summary(const AsrModel& mha, const Conversion& conversi
   QualityReport r;
   for (size_t i = 0; i < conversion.layers.size(); ++i)
     r.layers.push_back({static_cast<int64_t>(i), conversion.layers[i]});
-  r.cache_floats_per_frame_before = mha.encoder->cache_floats_per_frame();
-  r.cache_floats_per_frame_after = conversion.model->encoder->cache_floats_per_frame();
+  if (conversion.part == "decoder") {  // the cross-attention memory per encoder frame
+    auto floats = [](const AsrModel& m) {
+      return m.decoder->src_cache_bytes(1) / static_cast<int64_t>(sizeof(float));
+    };
+    r.cache_floats_per_frame_before = floats(mha);
+    r.cache_floats_per_frame_after = floats(*conversion.model);
+  } else {
+    r.cache_floats_per_frame_before = mha.encoder->cache_floats_per_frame();
+    r.cache_floats_per_frame_after = conversion.model->encoder->cache_floats_per_frame();
+  }
   r.cache_budget_floats = conversion.budget_floats;
   return r;
 }

@@ -32,6 +32,12 @@ struct Captured {
 Captured capture_attention_inputs(AsrModel& model, const std::vector<Batch>& batches,
                                   int64_t chunk_size = 0);
 
+// The same for a hybrid model's decoder, decoding the batches' transcripts teacher-forced:
+// per decoder layer the inputs of its self-attention (the normed tokens [B, L, d], L real
+// tokens <sos> y) and of its cross-attention (the encoder's output [B, T', d]), in that
+// order, as convert_model's part decoder lists them. No logits.
+Captured capture_decoder_inputs(AsrModel& model, const std::vector<Batch>& batches);
+
 // Per layer the Gram matrix sum_t x_t x_t^T [d, d] over the real frames of the inputs.
 std::vector<Matrix> input_grams(const Captured& captured);
 

@@ -12,12 +12,14 @@ namespace asr {
 
 namespace {
 
-// The MHA modules of a model in layer order, with their dotted names
-// ("encoder.layers.3.self_attn").
-std::vector<std::pair<std::string, const nn::MultiHeadAttention*>> mha_layers(const AsrModel& m) {
+// The MHA modules of a model's part (encoder or decoder) in layer order, with their dotted
+// names ("encoder.layers.3.self_attn"; "decoder.decoders.0.self_attn", then its src_attn).
+std::vector<std::pair<std::string, const nn::MultiHeadAttention*>> mha_layers(
+    const AsrModel& m, const std::string& part) {
   std::vector<std::pair<std::string, const nn::MultiHeadAttention*>> r;
   for (const auto& [name, module] : m.named_modules())
-    if (auto* a = dynamic_cast<const nn::MultiHeadAttention*>(module)) r.emplace_back(name, a);
+    if (auto* a = dynamic_cast<const nn::MultiHeadAttention*>(module))
+      if (name.rfind(part + ".", 0) == 0) r.emplace_back(name, a);
   return r;
 }
 
@@ -159,6 +161,16 @@ LayerTensors convert_gqa(const std::string& p, const nn::MultiHeadAttention& a, 
 Config converted_config(const Config& source, const ConvertOptions& o,
                         const std::vector<LayerConversion>& layers) {
   Config c = source;
+  if (o.part == "decoder") {  // one rank for every decoder attention (check_convert_options)
+    for (nn::AttentionConfig* a : {&c.hybrid.decoder_conf.self_attention,
+                                   &c.hybrid.decoder_conf.src_attention}) {
+      a->type = o.to;
+      a->num_kv_heads = o.to == "gqa" ? *o.kv_heads : 0;
+      a->latent_dim = o.to == "gqa" ? 0 : layers.front().latent_dim;
+      a->q_latent_dim = o.q_latent_dim.value_or(0);
+    }
+    return c;
+  }
   nn::AttentionConfig& a = c.model.attention;
   a.type = o.to;
   if (o.to == "gqa") {
@@ -256,10 +268,25 @@ Matrix gram_factor(const Matrix& gram) {
 }
 
 void check_convert_options(const Config& source, const ConvertOptions& o) {
+  AG_CHECK(o.part == "encoder" || o.part == "decoder", "--part '", o.part,
+           "' is not encoder or decoder");
   const nn::AttentionConfig& a = source.model.attention;
   const int64_t d = source.model.d_model;
-  AG_CHECK(a.type == "mha", "the input model has attention_type ", a.type,
-           "; asr-convert converts mha models only");
+  if (o.part == "decoder") {
+    const nn::DecoderConfig& dc = source.hybrid.decoder_conf;
+    AG_CHECK(source.hybrid.decoder != "none", "--part decoder: the input model has no ",
+             "attention decoder (model.decoder: none)");
+    AG_CHECK(dc.self_attention.type == "mha" && dc.src_attention.type == "mha",
+             "--part decoder: the decoder's attentions are ", dc.self_attention.type, " and ",
+             dc.src_attention.type, "; asr-convert converts mha ones only");
+    AG_CHECK(o.latent_dims.empty() && !o.energy && !o.cache_budget && !o.cache_fraction &&
+                 !o.cache_input,
+             "--part decoder takes one rank for all its attentions (--latent-dim) or --to gqa; "
+             "not --latent-dims, --energy, --cache-budget, --cache-fraction or --cache-input");
+  } else {
+    AG_CHECK(a.type == "mha", "the input model has attention_type ", a.type,
+             "; asr-convert converts mha models only");
+  }
   AG_CHECK(o.to == "mla_simple" || o.to == "mla" || o.to == "gqa", "--to '", o.to,
            "' is not one of mla_simple, mla, gqa");
   if (o.to == "gqa") {
@@ -269,8 +296,11 @@ void check_convert_options(const Config& source, const ConvertOptions& o) {
              "--cache-input, --weight-values-by-output and --balance-kv are for --to mla_simple "
              "or mla, not gqa");
     AG_CHECK(o.kv_heads, "--to gqa needs --kv-heads G");
-    AG_CHECK(*o.kv_heads >= 1 && a.num_heads % *o.kv_heads == 0, "--kv-heads ", *o.kv_heads,
-             " must be at least 1 and divide the model's num_heads (", a.num_heads, ")");
+    const int64_t heads = o.part == "decoder"
+                              ? source.hybrid.decoder_conf.self_attention.num_heads
+                              : a.num_heads;
+    AG_CHECK(*o.kv_heads >= 1 && heads % *o.kv_heads == 0, "--kv-heads ", *o.kv_heads,
+             " must be at least 1 and divide the ", o.part, "'s num_heads (", heads, ")");
     return;
   }
   AG_CHECK(!o.kv_heads, "--kv-heads is for --to gqa, not ", o.to);
@@ -320,7 +350,7 @@ void check_convert_options(const Config& source, const ConvertOptions& o) {
 Conversion convert_model(const Config& source, const AsrModel& mha, const ConvertOptions& o,
                          const std::vector<Matrix>& grams) {
   check_convert_options(source, o);
-  const auto layers = mha_layers(mha);
+  const auto layers = mha_layers(mha, o.part);
   const int64_t d = source.model.d_model;
   AG_CHECK(grams.empty() || (o.to != "gqa" && grams.size() == layers.size()),
            "convert_model: ", grams.size(), " Gram matrices for ", layers.size(),
@@ -357,8 +387,9 @@ Conversion convert_model(const Config& source, const AsrModel& mha, const Conver
     if (!dropped.contains(entry.first)) tensors.push_back(entry);
   tensors.insert(tensors.end(), added.begin(), added.end());
 
-  Conversion c{converted_config(source, o, summaries), nullptr, summaries, budget};
-  c.model = std::make_shared<AsrModel>(c.config.model, mha.vocab_size());
+  Conversion c{o.part, converted_config(source, o, summaries), nullptr, summaries, budget};
+  c.model = std::make_shared<AsrModel>(c.config.model, mha.vocab_size(),
+                                       c.config.hybrid.decoder_config());
   c.model->load_state_dict(tensors);  // strict: every parameter set, every shape checked
   c.model->eval();
   return c;

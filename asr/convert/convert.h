@@ -19,6 +19,10 @@
 // cache budget: ranks.h).
 // gqa: the key and value heads of each group of num_heads / G consecutive heads are averaged
 // (weights and biases; Ainslie et al. 2023).
+// part decoder (hybrid models): the Transformer decoder's attentions instead of the encoder's,
+// each layer's self-attention (keys and values from the tokens) and cross-attention (from the
+// encoder's output), in that order, the same way; one rank for all (latent_dim), calibrated
+// on the inputs that reach them in teacher-forced decoding.
 #pragma once
 #include <memory>
 #include <optional>
@@ -33,6 +37,7 @@
 namespace asr {
 
 struct ConvertOptions {
+  std::string part = "encoder";         // encoder | decoder: whose attentions are converted
   std::string to;                       // mla_simple | mla | gqa
   std::optional<int64_t> latent_dim;    // mla*: R for every layer, 1 <= R <= 2 d_model
   std::vector<int64_t> latent_dims;     // mla*: R of each layer (num_layers entries; empty: none)
@@ -52,7 +57,8 @@ struct ConvertOptions {
 std::vector<std::string> rank_flags(const ConvertOptions& o);
 
 // Throws ag::Error naming the flag and its value when `o` does not fit the source config
-// (not an MHA model, a rank out of range, G not dividing the heads, ...).
+// (not an MHA model, a rank out of range, G not dividing the heads, a decoder part without a
+// decoder or with options only the encoder takes, ...).
 void check_convert_options(const Config& source, const ConvertOptions& o);
 
 // The latent floats per frame, all layers, that o.cache_budget or o.cache_fraction allow:
@@ -69,6 +75,7 @@ struct LayerConversion {
 };
 
 struct Conversion {
+  std::string part = "encoder";     // whose attentions were converted
   Config config;                    // the converted model's config
   std::shared_ptr<AsrModel> model;  // the converted model, in eval mode
   std::vector<LayerConversion> layers;

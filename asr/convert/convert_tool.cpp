@@ -56,7 +56,7 @@ double wer(AsrModel& model, DataSet& data, const Tokenizer& tokenizer, int beam,
 
 // The flags that shaped the factorization, for the converted file's metadata.
 std::string conversion_flags(const ConvertToolOptions& o) {
-  std::string s = "asr-convert --to " + o.convert.to;
+  std::string s = "asr-convert --part " + o.convert.part + " --to " + o.convert.to;
   for (const std::string& flag : rank_flags(o.convert)) s += " " + flag;
   if (o.convert.q_latent_dim) s += " --q-latent-dim " + std::to_string(*o.convert.q_latent_dim);
   if (o.convert.kv_heads) s += " --kv-heads " + std::to_string(*o.convert.kv_heads);
@@ -97,6 +97,10 @@ nlohmann::json run_convert(const ConvertToolOptions& o, std::ostream& out) {
   AG_CHECK(o.calibration_chunk >= 0 && o.test_chunk >= 0, "--calibration-chunk ",
            o.calibration_chunk, " and --test-chunk ", o.test_chunk, " must not be negative");
   AG_CHECK(o.test_chunk == 0 || !o.test_quality.empty(), "--test-chunk needs --test-quality DATA");
+  AG_CHECK(o.convert.part == "encoder" ||
+               (!o.sequential && o.calibration_chunk == 0 && o.test_quality.empty()),
+           "--part decoder takes --calibration, not --sequential, --calibration-chunk or "
+           "--test-quality (evaluate the converted decoder with asr-eval --decode joint)");
 
   // The data sets first: a bad flag fails before any work.
   std::optional<DataManifest> calibration_data, test_data;
@@ -120,7 +124,10 @@ nlohmann::json run_convert(const ConvertToolOptions& o, std::ostream& out) {
   if (!o.calibration.empty()) {
     DataSet calibration = load_data(cfg, *assets, o.input, "--calibration", o.calibration,
                                       *calibration_data, o.calibration_utts);
-    grams = input_grams(capture_attention_inputs(mha, calibration.batches, o.calibration_chunk));
+    grams = input_grams(o.convert.part == "decoder"
+                            ? capture_decoder_inputs(mha, calibration.batches)
+                            : capture_attention_inputs(mha, calibration.batches,
+                                                       o.calibration_chunk));
     if (o.sequential)
       grams = sequential_grams(cfg, mha, o.convert, std::move(grams), calibration.batches,
                                o.calibration_chunk, std::cerr);
