@@ -1,12 +1,16 @@
-// Whole encoders against PyTorch: scripts/nn_reference.py builds ESPnet-style Conformer and
-// Branchformer encoders in PyTorch with random weights and stores their state_dict, inputs
-// and outputs in tests/data/nn/*.safetensors. Loading the state_dict strictly checks that
-// every parameter and buffer name and shape maps one-to-one; the outputs check the numbers.
+// Whole encoders and the Transformer decoder against PyTorch: scripts/nn_reference.py builds
+// ESPnet-style Conformer and Branchformer encoders, scripts/decoder_reference.py an
+// ESPnet-style Transformer decoder, in PyTorch with random weights, and stores their
+// state_dict, inputs and outputs in tests/data/nn/*.safetensors. Loading the state_dict
+// strictly checks that every parameter and buffer name and shape maps one-to-one; the outputs
+// check the numbers.
 #include <boost/test/unit_test.hpp>
 
 #include "common/encoder_testing.h"
 #include "common/gradcheck.h"
 #include "nn/encoder.h"
+#include "nn/masks.h"
+#include "nn/transformer_decoder.h"
 
 using namespace ag;
 
@@ -105,6 +109,44 @@ BOOST_AUTO_TEST_CASE(encoder_saved_here_round_trips_for_pytorch) {
       back.eval();
       BOOST_CHECK_EQUAL(testing::max_abs_diff(back.forward(feats, lengths).out, out), 0.0f);
       if (!dir) std::remove(path.c_str());
+    }
+  }
+}
+
+// The Transformer decoder against scripts/decoder_reference.py's ESPnet-style PyTorch one:
+// names and shapes (strict load), logits, and every parameter's gradient.
+BOOST_AUTO_TEST_CASE(transformer_decoder_matches_pytorch) {
+  Reference ref = load_reference("transformer_decoder");
+  nn::DecoderConfig c;
+  c.vocab_size = std::stoll(ref.meta.at("vocab_size"));
+  c.num_layers = std::stoll(ref.meta.at("num_layers"));
+  c.ffn_dim = std::stoll(ref.meta.at("ffn_dim"));
+  c.d_model = 8;
+  c.dropout = c.positional_dropout = 0;
+  for (nn::AttentionConfig* a : {&c.self_attention, &c.src_attention}) {
+    a->num_heads = 2;
+    a->dropout = 0;
+  }
+  nn::TransformerDecoder dec(c);
+  dec.load_state_dict(ref.model);  // strict: same names, same shapes, nothing left over
+  dec.eval();
+  const Tensor memory = ref.tensors.at("input.memory");
+  const std::vector<int64_t> lengths = ref.tensors.at("input.lengths").to_int_vector();
+  const Tensor mask = nn::attention_mask(ref.tensors.at("input.memory_lengths").to_int_vector(),
+                                         memory.size(1), 0, -1);
+  Tensor logits = dec.forward(ref.tensors.at("input.tokens"), lengths, memory, mask);
+  const Tensor& expected = ref.tensors.at("expected.logits");
+  // Padded positions are never read; compare the real ones.
+  for (int64_t b = 0; b < 2; ++b) {
+    auto real = [&](const Tensor& t) { return narrow(narrow(t, 0, b, 1), 1, 0, lengths[b]); };
+    BOOST_CHECK_LE(testing::max_abs_diff(real(logits), real(expected)),
+                   1e-5f * std::max(1.0f, testing::max_abs(expected)));
+  }
+  sum(logits * ref.tensors.at("input.grad_weights")).backward();
+  for (auto& [key, p] : dec.named_parameters()) {
+    const Tensor& g = ref.tensors.at("expected.grad." + key);
+    BOOST_TEST_CONTEXT(key) {
+      BOOST_CHECK_LE(testing::max_abs_diff(p.grad(), g), 1e-4f * std::max(1.0f, testing::max_abs(g)));
     }
   }
 }
