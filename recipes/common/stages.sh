@@ -144,14 +144,15 @@ train_model() {
 }
 
 # evaluate CHECKPOINT OUT_PREFIX BEAM TEST_NAME=MANIFEST...: decodes each test set into
-# OUT_PREFIX<test_name>/ (eval.json, sclite ref.trn / hyp.trn, results.txt).
+# OUT_PREFIX<test_name>/ (eval.json, sclite ref.trn / hyp.trn, results.txt), searching as the
+# recipe's --decode says (default ctc_beam; joint or attention_rescoring for hybrid configs).
 evaluate() {
   local ckpt=$1 prefix=$2 beam=$3
   shift 3
   local t
   for t in "$@"; do
     "$bin"/asr-eval --checkpoint "$ckpt" --data "${t#*=}" --beam "$beam" \
-      --out "$prefix${t%%=*}"
+      --decode "${decode:-ctc_beam}" --out "$prefix${t%%=*}"
   done
 }
 

@@ -29,6 +29,8 @@
 #                        line); default: recipes/librispeech_100/conf/conformer_<type>.yaml
 #   --attention-types "mha mla mla_simple gqa linear"
 #   --latents "128 64 32"   --ft-steps 4000   --ft-lr 0.0005   --beam 10
+#   --decode ctc_beam    asr-eval's search: ctc_greedy, ctc_beam, or for hybrid configs
+#                        (model.decoder: transformer) attention_rescoring, joint
 #   --tokenizer unigram --vocab-size 5000
 #   --train-args "..."   more asr-train arguments for every training, e.g. "--set train.max_epochs=35"
 # Environment: NGPU=N (one rank per GPU) or NRANKS=N (CPU ranks) run training under mpirun.
@@ -39,7 +41,7 @@ cd "$(dirname "$recipe_script")/../.."
 source recipes/common/stages.sh
 
 recipe_options="train_sets dev_sets test_sets corpus_dir download_dir data_dir exp_dir config
-  attention_types latents ft_steps ft_lr beam tokenizer vocab_size train_args"
+  attention_types latents ft_steps ft_lr beam decode tokenizer vocab_size train_args"
 stage=1
 stop_stage=7
 train_sets="train-clean-100"
@@ -55,6 +57,7 @@ latents="128 64 32"
 ft_steps=4000
 ft_lr=0.0005
 beam=10
+decode=ctc_beam
 tokenizer=unigram
 vocab_size=5000
 train_args=""

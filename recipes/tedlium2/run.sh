@@ -27,6 +27,8 @@
 #                        recipes/tedlium2/conf/branchformer_<type>.yaml
 #   --attention-types "mha mla mla_simple gqa linear"
 #   --latents "128 64 32"   --ft-steps 4000   --ft-lr 0.0005   --beam 10
+#   --decode ctc_beam    asr-eval's search: ctc_greedy, ctc_beam, or for hybrid configs
+#                        (model.decoder: transformer) attention_rescoring, joint
 #   --tokenizer unigram --vocab-size 500   --unk drop|keep
 #   --train-args "..."   more asr-train arguments for every training
 # Environment: NGPU=N (one rank per GPU) or NRANKS=N (CPU ranks) run training under mpirun.
@@ -37,7 +39,7 @@ cd "$(dirname "$recipe_script")/../.."
 source recipes/common/stages.sh
 
 recipe_options="release corpus_dir download_dir data_dir exp_dir config attention_types latents
-  ft_steps ft_lr beam tokenizer vocab_size unk train_args"
+  ft_steps ft_lr beam decode tokenizer vocab_size unk train_args"
 stage=1
 stop_stage=7
 release=2
@@ -51,6 +53,7 @@ latents="128 64 32"
 ft_steps=4000
 ft_lr=0.0005
 beam=10
+decode=ctc_beam
 tokenizer=unigram
 vocab_size=500
 unk=drop

@@ -1,4 +1,5 @@
-// The CTC model built from every shipped config: names, parameter counts, output shapes.
+// The model built from every shipped config (CTC-only and hybrid): names, parameter counts,
+// output shapes.
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -22,13 +23,17 @@ BOOST_AUTO_TEST_CASE(model_from_every_shipped_config) {
     BOOST_TEST_CONTEXT(path.filename()) {
       // Shrunk to 2 layers so the test stays fast; the sizes per layer are the config's.
       asr::Config c = asr::load_config(path.string(), {"model.num_layers=2"});
-      asr::AsrModel model(c.model, 30);
+      asr::AsrModel model(c.model, 30, c.hybrid.decoder_config());
       auto params = model.named_parameters();
       BOOST_CHECK_EQUAL(params.front().first, "encoder.embed.conv.0.weight");
       BOOST_CHECK_EQUAL(params.back().first, "ctc.ctc_lo.bias");
       BOOST_CHECK_EQUAL(model.ctc->num_parameters(), c.model.d_model * 30 + 30);
-      BOOST_CHECK_EQUAL(model.num_parameters(),
-                        model.encoder->num_parameters() + model.ctc->num_parameters());
+      const int64_t decoder = model.hybrid() ? model.decoder->num_parameters() : 0;
+      BOOST_CHECK_EQUAL(model.hybrid(), c.hybrid.decoder == "transformer");
+      BOOST_CHECK_EQUAL(model.num_parameters(), model.encoder->num_parameters() + decoder +
+                                                    model.ctc->num_parameters());
+      // The decoder's output covers the CTC ids and <sos/eos>.
+      if (model.hybrid()) BOOST_CHECK_EQUAL(model.decoder->output_layer->weight.size(0), 31);
       model.eval();
       Tensor feats = normal({2, 40, c.model.input_dim});
       asr::CtcOutput out = model.forward(feats, {40, 31});
@@ -42,7 +47,8 @@ BOOST_AUTO_TEST_CASE(model_from_every_shipped_config) {
       ++count;
     }
   }
-  BOOST_CHECK_EQUAL(count, 11);  // five attention types per recipe, and libri_mp3.yaml
+  // five attention types per recipe, libri_mp3.yaml and libri_mp3_hybrid.yaml
+  BOOST_CHECK_EQUAL(count, 12);
 }
 
 BOOST_AUTO_TEST_CASE(vocab_without_tokens_is_refused) {
