@@ -3,7 +3,7 @@
 absolute positions, batch 8 x 250 frames), one step = forward, backward, Adam, ours
 (build/bench/bench_conformer) beside torchaudio.models.Conformer of the same sizes, at 1 and 2
 threads, each run in its own process. Prints step time and peak-memory ratios against
-PyTorch's best thread count, ours 2 threads vs 1, each attention variant's step time
+PyTorch's best thread count and at the same thread count, ours 2 threads vs 1, each attention variant's step time
 relative to MHA, the step's model GFLOP/s (analytic count, bench/flops.h) against OpenBLAS
 sgemm on the step's own matrix shapes, and a long-utterance row: T = 1000 frames with
 relative positions (ESPnet-style PyTorch layers of scripts/nn_reference.py, dropout 0 on
@@ -70,6 +70,8 @@ def main():
                       long["ours"]["ms"] / long["torch"]["ms"]))
     for t in (1, 2):
         lines.append((f"step_vs_pytorch_best", t, ours[t]["mha"]["ms"] / best["ms"]))
+        lines.append((f"step_vs_pytorch_same_threads", t,
+                      ours[t]["mha"]["ms"] / torch_runs[t]["ms"]))
         lines.append((f"peak_memory_vs_pytorch", t, ours[t]["mha"]["peak_mib"] / torch_runs[t]["peak_mib"]))
     lines.append(("step_2threads_vs_1", 2, ours[2]["mha"]["ms"] / ours[1]["mha"]["ms"]))
     for t in (1, 2):

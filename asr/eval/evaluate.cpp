@@ -118,10 +118,12 @@ EvalReport evaluate(AsrModel& model, Loader& loader, const Tokenizer& tokenizer,
   r.utterances = static_cast<int64_t>(r.results.size());
   r.ctc_loss = feasible ? r.ctc_loss / static_cast<double>(feasible) : 0;
   r.loss = r.ctc_loss;
-  if (hybrid_loss && r.utterances > 0) {
-    r.attention_loss /= static_cast<double>(r.utterances);
-    r.accuracy = correct / static_cast<double>(r.utterances);
-    r.loss = opt.loss_ctc_weight * r.ctc_loss + (1 - opt.loss_ctc_weight) * r.attention_loss;
+  if (hybrid_loss) {  // CTC over the feasible utterances, attention over all
+    r.loss_ctc_weight = opt.loss_ctc_weight;
+    const double n = static_cast<double>(std::max<int64_t>(r.utterances, 1));
+    r.attention_loss /= n;
+    r.accuracy = correct / n;
+    r.loss = r.loss_ctc_weight * r.ctc_loss + (1 - r.loss_ctc_weight) * r.attention_loss;
   }
   model.train(was_training);
   return r;

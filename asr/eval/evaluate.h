@@ -24,6 +24,7 @@ struct EvalReport {
   double ctc_loss = 0;        // CTC loss per utterance (feasible ones)
   double attention_loss = 0;  // hybrid: label-smoothed attention loss per utterance
   double accuracy = -1;       // hybrid: the decoder's teacher-forced token accuracy (-1: none)
+  double loss_ctc_weight = 1; // how `loss` weighs ctc_loss against attention_loss (options')
   int64_t utterances = 0;
   int64_t feasible = 0;       // utterances whose CTC loss is finite (those in `loss`)
   double audio_seconds = 0;   // from the feature frames (10 ms each)

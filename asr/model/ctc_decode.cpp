@@ -53,8 +53,8 @@ std::vector<int64_t> ctc_prefix_beam_search(const ag::Tensor& log_probs, int64_t
 }
 
 std::vector<Hypothesis> ctc_nbest(const ag::Tensor& log_probs, int64_t length, int beam_size) {
-  check_input(log_probs, length, "ctc_prefix_beam_search");
-  AG_CHECK(beam_size >= 1, "ctc_prefix_beam_search: beam size ", beam_size, " < 1");
+  check_input(log_probs, length, "CTC prefix beam search");
+  AG_CHECK(beam_size >= 1, "CTC prefix beam search: beam size ", beam_size, " < 1");
   const int64_t V = log_probs.size(1);
   const float* p = log_probs.data();
   std::map<std::vector<int64_t>, PrefixScore> beam;

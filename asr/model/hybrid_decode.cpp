@@ -11,6 +11,11 @@ namespace asr {
 namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+// CTC's log-probability of what it cannot emit, in joint scores: ESPnet's logzero, so that an
+// impossible prefix ranks below every possible one and its extensions stay finite.
+constexpr float kLogZero = -1e10f;
+
+float finite_ctc(float logp) { return std::max(logp, kLogZero); }
 
 float log_add(float a, float b) {
   if (a == kNegInf) return b;
@@ -162,28 +167,27 @@ Hypothesis joint_decode(AsrModel& model, const ag::Tensor& enc, const ag::Tensor
       std::iota(ids.begin(), ids.end(), 1);  // 1 .. W-1: the tokens and <eos>
       std::partial_sort(ids.begin(), ids.begin() + pre_beam, ids.end(),
                         [&](int64_t a, int64_t b) { return p[a] > p[b]; });
-      for (int64_t j = 0; j < pre_beam; ++j) {
-        const int64_t c = ids[j];
-        if (final_step && c != eos) continue;
-        Candidate cand{0.0f, n, c, {}};
-        float ctc_score;
-        if (c == eos) {
-          ctc_score = ctc.end(beam[n].ctc);
-        } else {
-          cand.ctc = ctc.extend(beam[n].ctc, c);
-          ctc_score = cand.ctc.prefix;
+      auto propose = [&](int64_t c) {
+        Candidate cand{beam[n].score + (1.0f - w) * p[c] + o.length_bonus, n, c, {}};
+        if (w > 0) {  // CTC's change of the prefix score; none at weight 0 (as ESPnet)
+          float ctc_score;
+          if (c == eos) {
+            ctc_score = ctc.end(beam[n].ctc);
+          } else {
+            cand.ctc = ctc.extend(beam[n].ctc, c);
+            ctc_score = cand.ctc.prefix;
+          }
+          cand.score += w * (finite_ctc(ctc_score) - finite_ctc(beam[n].ctc.prefix));
         }
-        cand.score = beam[n].score + (1.0f - w) * p[c] + w * (ctc_score - beam[n].ctc.prefix) +
-                     o.length_bonus;
         candidates.push_back(std::move(cand));
+      };
+      bool eos_proposed = false;
+      for (int64_t j = 0; j < pre_beam; ++j) {
+        if (final_step && ids[j] != eos) continue;
+        eos_proposed = eos_proposed || ids[j] == eos;
+        propose(ids[j]);
       }
-      if (final_step && std::find(ids.begin(), ids.begin() + pre_beam, eos) ==
-                            ids.begin() + pre_beam) {  // <eos> outside the pre-beam: forced
-        candidates.push_back({beam[n].score + (1.0f - w) * p[eos] +
-                                  w * (ctc.end(beam[n].ctc) - beam[n].ctc.prefix) +
-                                  o.length_bonus,
-                              n, eos, {}});
-      }
+      if (final_step && !eos_proposed) propose(eos);  // <eos> outside the pre-beam: forced
     }
     const size_t keep = std::min<size_t>(o.beam_size, candidates.size());
     std::partial_sort(candidates.begin(), candidates.begin() + keep, candidates.end(),
@@ -205,9 +209,10 @@ Hypothesis joint_decode(AsrModel& model, const ag::Tensor& enc, const ag::Tensor
     if (!beam.empty())
       state.select(ag::to_device(ag::from_int_vector(rows, {static_cast<int64_t>(rows.size())}),
                                  enc.device()));
-    // ESPnet's end detection: the hypotheses ended at each of the last 3 steps all lie more
-    // than 10 below the best ended one.
-    if (o.end_detect && !ended.empty()) {
+    // ESPnet's end detection (with the length limit left to the frames): the hypotheses
+    // ended 2, 3 and 4 steps ago (ESPnet's yseq lengths i, i-1, i-2 with <sos> and <eos>) all
+    // lie more than 10 below the best ended one.
+    if (o.end_detect && o.max_length == 0 && !ended.empty()) {
       float top = kNegInf;
       for (const Ended& e : ended) top = std::max(top, e.hyp.score);
       int far = 0;
@@ -215,7 +220,7 @@ Hypothesis joint_decode(AsrModel& model, const ag::Tensor& enc, const ag::Tensor
         float best_at = kNegInf;
         bool any = false;
         for (const Ended& e : ended)
-          if (e.step == step - m) any = true, best_at = std::max(best_at, e.hyp.score);
+          if (e.step == step - 2 - m) any = true, best_at = std::max(best_at, e.hyp.score);
         far += any && best_at - top < -10.0f;
       }
       if (far == 3) break;

@@ -7,7 +7,10 @@
 //     memory computed once, shared by the beam), each scored by the attention and by CTC's
 //     probability of the prefix.
 // Both score a hypothesis y as (1 - ctc_weight) log p_att(y <eos>) + ctc_weight log p_ctc(y)
-// (+ length_bonus per token, <eos> included, in joint).
+// (+ length_bonus per token, <eos> included, in joint), ESPnet's weighting (WeNet's rescoring
+// adds w' log p_ctc to log p_att: the same ranking at ctc_weight = w' / (1 + w')). Joint
+// decoding scores a prefix CTC cannot emit in the utterance's frames with ESPnet's logzero
+// (-1e10) rather than -inf, so that it ranks last and its extensions stay finite.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -47,7 +50,8 @@ struct HybridDecodeOptions {
   float ctc_weight = 0.3f;    // decode-time weight of CTC against the attention
   float length_bonus = 0.0f;  // joint: added per token (ESPnet's penalty)
   int64_t max_length = 0;     // joint: most tokens (0: the encoder frames)
-  bool end_detect = true;     // joint: ESPnet's end detection (off: search to max_length)
+  bool end_detect = true;     // joint, max_length 0: ESPnet's end detection (off: search to
+                              // the last frame)
 };
 
 // enc [1, T, d] (encoder output), log_probs [T, V] its CTC log-probabilities (CPU), length the

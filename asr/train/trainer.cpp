@@ -159,9 +159,10 @@ class Trainer {
   TrainerState st_;
   int64_t max_steps_ = 0;
   // Since the last log line.
-  // The training loss (hybrid: ctc_weight * CTC + (1 - ctc_weight) * attention); its CTC and
-  // attention parts; the decoder's token accuracy x utterances; T^2 KL to the teacher.
-  double loss_sum_ = 0, ctc_sum_ = 0, attention_sum_ = 0, correct_sum_ = 0, distill_sum_ = 0;
+  // The CTC loss (over loss_utts_ utterances), the hybrid attention loss and the decoder's
+  // token accuracy x utterances (over attention_utts_), T^2 KL to the teacher.
+  double loss_sum_ = 0, attention_sum_ = 0, correct_sum_ = 0, distill_sum_ = 0;
+  int64_t attention_utts_ = 0;
   int64_t loss_utts_ = 0, frames_ = 0, infeasible_ = 0, bad_steps_ = 0, bad_losses_ = 0;
   int stop_signal_ = 0;
   Clock::time_point log_time_ = Clock::now(), start_time_ = Clock::now();
@@ -366,17 +367,17 @@ bool Trainer::train_batch(const Batch& batch) {
   }
   if (feasible > 0) {
     ag::Tensor loss = ag::sum(ctc.nll);
-    double ctc_total = 0;
-    for (float nll : ctc.nll.to_vector()) ctc_total += nll;  // one read from the device
-    double total = ctc_total, attention = 0, accuracy = 0;
-    if (model_->hybrid()) {  // ESPnet's ctc_weight * CTC + (1 - ctc_weight) * attention
-      const float w = cfg_.hybrid.ctc_weight;
+    double total = 0;
+    for (float nll : ctc.nll.to_vector()) total += nll;  // one read from the device
+    double attention = 0, accuracy = 0;
+    const float w = cfg_.hybrid.ctc_weight;
+    const bool attend = model_->hybrid() && w < 1;  // at weight 1 the decoder learns nothing
+    if (attend) {  // ESPnet's ctc_weight * CTC + (1 - ctc_weight) * attention
       AsrModel::AttentionLoss a =
           model_->attention_loss(enc, out.lengths, batch.targets, cfg_.hybrid.lsm_weight);
       attention = a.loss.to(ag::Device::cpu).item();
       accuracy = a.accuracy;
       loss = ag::add(ag::mul(loss, w), ag::mul(a.loss, 1.0f - w));
-      total = w * ctc_total + (1.0 - w) * attention;
     }
     double distill = 0;
     if (teacher_) {  // the teacher on the same features, whole utterances, no gradients
@@ -391,12 +392,14 @@ bool Trainer::train_batch(const Batch& batch) {
       loss = ag::add(loss, ag::mul(kl, cfg_.train.distill_weight));
     }
     loss = ag::div(loss, static_cast<float>(denom * static_cast<double>(cfg_.train.accum_grad)));
-    if (std::isfinite(total) && std::isfinite(distill)) {
+    if (std::isfinite(total) && std::isfinite(attention) && std::isfinite(distill)) {
       loss.backward();
       loss_sum_ += total;
-      ctc_sum_ += ctc_total;
-      attention_sum_ += attention;
-      correct_sum_ += accuracy * static_cast<double>(feasible);
+      if (attend) {
+        attention_sum_ += attention;
+        correct_sum_ += accuracy * static_cast<double>(batch.size());
+        attention_utts_ += batch.size();
+      }
       distill_sum_ += distill;
       loss_utts_ += feasible;
     } else {
@@ -437,25 +440,30 @@ TrainerState Trainer::saved_state() const {
 void Trainer::log_progress() {
   std::vector<double> sums = {loss_sum_, static_cast<double>(loss_utts_), static_cast<double>(frames_),
                               static_cast<double>(infeasible_), static_cast<double>(bad_losses_),
-                              distill_sum_, ctc_sum_, attention_sum_, correct_sum_};
+                              distill_sum_, attention_sum_, correct_sum_,
+                              static_cast<double>(attention_utts_)};
   all_reduce_sums(sums, comm_);
-  loss_sum_ = distill_sum_ = ctc_sum_ = attention_sum_ = correct_sum_ = 0;
-  loss_utts_ = frames_ = 0;
+  loss_sum_ = distill_sum_ = attention_sum_ = correct_sum_ = 0;
+  loss_utts_ = frames_ = attention_utts_ = 0;
   if (!lead()) return;
   double dt = seconds_since(log_time_);
   log_time_ = Clock::now();
-  double loss = sums[1] > 0 ? sums[0] / sums[1] : 0, frames = sums[2];
+  double ctc_loss = sums[1] > 0 ? sums[0] / sums[1] : 0, frames = sums[2];
+  // The hybrid parts per utterance: attention loss, accuracy (over their own utterances).
+  const double attention = sums[9] > 0 ? sums[6] / sums[9] : 0;
+  const double accuracy = sums[9] > 0 ? sums[7] / sums[9] : 0;
+  const bool hybrid = sums[9] > 0;
+  const double w = cfg_.hybrid.ctc_weight;
+  double loss = hybrid ? w * ctc_loss + (1 - w) * attention : ctc_loss;
   int64_t per_epoch = std::max<int64_t>(
       1, static_cast<int64_t>(train_loader_->epoch_batches()) / cfg_.train.accum_grad);
   int64_t total = max_steps_ > 0 ? max_steps_ : cfg_.train.max_epochs * per_epoch;
   double rate = (st_.step - start_step_) / std::max(seconds_since(start_time_), 1e-9);
-  // per utterance, as the loss
-  auto per_utt = [&](size_t i) { return sums[1] > 0 ? sums[i] / sums[1] : 0; };
-  const double distill = per_utt(5);
+  const double distill = sums[1] > 0 ? sums[5] / sums[1] : 0;  // per utterance, as the loss
   std::cerr << "epoch " << st_.epoch + 1 << " step " << st_.step << "/" << total << " loss "
             << std::fixed << std::setprecision(2) << loss;
-  if (model_->hybrid())
-    std::cerr << " (ctc " << per_utt(6) << " att " << per_utt(7) << " acc " << per_utt(8) << ")";
+  if (hybrid)
+    std::cerr << " (ctc " << ctc_loss << " att " << attention << " acc " << accuracy << ")";
   if (teacher_) std::cerr << " distill " << distill;
   std::cerr << " lr " << std::scientific
             << std::setprecision(2) << optimizer_->lr << std::defaultfloat << " frames/s "
@@ -466,10 +474,10 @@ void Trainer::log_progress() {
                    {"infeasible", static_cast<int64_t>(sums[3])},
                    {"skipped_steps", bad_steps_ + static_cast<int64_t>(sums[4])}};
   if (teacher_) record["distill"] = distill;
-  if (model_->hybrid()) {
-    record["loss_ctc"] = per_utt(6);
-    record["loss_att"] = per_utt(7);
-    record["acc"] = per_utt(8);
+  if (hybrid) {
+    record["loss_ctc"] = ctc_loss;
+    record["loss_att"] = attention;
+    record["acc"] = accuracy;
   }
   metrics_->write(record);
 }

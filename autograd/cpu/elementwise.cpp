@@ -97,7 +97,7 @@ void unary(UnaryOp op, const float* x, float* y, int64_t n, float p0, float p1) 
     case UnaryOp::abs: return map(x, y, n, [](float v) { return std::fabs(v); });
     case UnaryOp::relu: return map(x, y, n, [](float v) { return v > 0 ? v : 0.0f; });
     case UnaryOp::gelu:
-      return map(x, y, n, [](float v) { return 0.5f * v * (1.0f + std::erf(v * kInvSqrt2)); });
+      return map(x, y, n, [](float v) { return 0.5f * v * (1.0f + fast_erf(v * kInvSqrt2)); });
     case UnaryOp::silu: return map(x, y, n, [](float v) { return v * fast_sigmoid(v); });
     case UnaryOp::sigmoid: return map(x, y, n, [](float v) { return fast_sigmoid(v); });
     case UnaryOp::tanh: return map(x, y, n, [](float v) { return std::tanh(v); });
@@ -148,7 +148,7 @@ void unary_backward(UnaryOp op, const float* x, const float* y, const float* gy,
       return map_backward(x, y, gy, gx, n, [](float, float v, float g) { return v > 0 ? g : 0.0f; });
     case UnaryOp::gelu:
       return map_backward(x, y, gy, gx, n, [](float u, float, float g) {
-        float cdf = 0.5f * (1.0f + std::erf(u * kInvSqrt2));
+        float cdf = 0.5f * (1.0f + fast_erf(u * kInvSqrt2));
         float pdf = kInvSqrt2Pi * fast_exp(-0.5f * u * u);
         return g * (cdf + u * pdf);
       });

@@ -30,4 +30,17 @@ inline float fast_exp(float x) {
 
 inline float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
 
+// erf(x) to 1.5e-7 absolute (Abramowitz and Stegun 7.1.26, odd-extended); NaN for NaN.
+inline float fast_erf(float x) {
+  const float a = x < 0 ? -x : x;
+  const float t = 1.0f / (1.0f + 0.3275911f * a);
+  float p = 1.061405429f;
+  p = p * t - 1.453152027f;
+  p = p * t + 1.421413741f;
+  p = p * t - 0.284496736f;
+  p = p * t + 0.254829592f;
+  const float y = 1.0f - p * t * fast_exp(-a * a);
+  return x < 0 ? -y : (x == x ? y : x);
+}
+
 }  // namespace ag::cpu

@@ -55,6 +55,29 @@ BOOST_AUTO_TEST_CASE(binary_gradients_with_broadcasting) {
   }
 }
 
+// GELU runs on a vectorized erf (1.5e-7 absolute): its value and derivative against the exact
+// ones in double over a dense grid, the tails and NaN included.
+BOOST_AUTO_TEST_CASE(gelu_matches_the_exact_erf_over_a_dense_grid) {
+  std::vector<float> grid;
+  for (int i = -9000; i <= 9000; ++i) grid.push_back(static_cast<float>(i) * 1e-3f);
+  const int64_t n = static_cast<int64_t>(grid.size());
+  Tensor x = from_vector(grid, {n}).set_requires_grad(true);
+  Tensor y = gelu(x);
+  sum(y).backward();
+  const std::vector<float> got = y.to_vector(), slope = x.grad().to_vector();
+  double worst = 0, worst_slope = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double u = grid[i], cdf = 0.5 * (1 + std::erf(u / std::sqrt(2.0)));
+    const double pdf = std::exp(-0.5 * u * u) / std::sqrt(2 * M_PI);
+    worst = std::max(worst, std::fabs(got[i] - u * cdf) / (1 + std::fabs(u)));
+    worst_slope = std::max(worst_slope, std::fabs(slope[i] - (cdf + u * pdf)));
+  }
+  BOOST_TEST_MESSAGE("gelu: worst error " << worst << ", derivative " << worst_slope);
+  BOOST_CHECK_LT(worst, 5e-7);
+  BOOST_CHECK_LT(worst_slope, 1e-6);
+  BOOST_CHECK(std::isnan(gelu(from_vector({NAN}, {1})).item()));
+}
+
 BOOST_AUTO_TEST_CASE(unary_forward_values) {
   Tensor x = from_vector({-2, -0.5f, 0, 0.5f, 2}, {5});
   auto ref = [&](float (*f)(float)) {

@@ -102,6 +102,107 @@ double attention_score(asr::AsrModel& model, const Tensor& memory,
   return s;
 }
 
+// log P_ctc(the frames' labels begin with g) for every g, from the exact probabilities.
+std::map<std::vector<int64_t>, double> brute_force_prefixes(
+    const std::map<std::vector<int64_t>, double>& exact) {
+  std::map<std::vector<int64_t>, double> p;
+  for (const auto& [z, v] : exact)
+    for (size_t n = 0; n <= z.size(); ++n) {
+      std::vector<int64_t> g(z.begin(), z.begin() + static_cast<int64_t>(n));
+      p[g] += std::exp(v);
+    }
+  for (auto& [g, v] : p) v = std::log(v);
+  return p;
+}
+
+// The joint search written plainly: every hypothesis's next-token scores from a full decoder
+// pass over its prefix, CTC's prefix and sequence probabilities by brute force, no caches and
+// no batching; the same pre-beam, pruning, forced <eos> and end detection.
+asr::Hypothesis reference_joint(asr::AsrModel& model, const Tensor& memory,
+                                const Tensor& log_probs, const asr::HybridDecodeOptions& o) {
+  NoGradGuard no_grad;
+  const auto exact = brute_force_ctc(log_probs);
+  const auto prefix = brute_force_prefixes(exact);
+  auto ctc_of = [&](const std::map<std::vector<int64_t>, double>& m,
+                    const std::vector<int64_t>& y) { return m.count(y) ? m.at(y) : -INFINITY; };
+  const int64_t eos = model.sos_eos(), W = kVocab + 1, T = log_probs.size(0);
+  const double w = o.ctc_weight;
+  struct Hyp {
+    std::vector<int64_t> y;
+    double score, ctc;
+  };
+  struct Done {
+    asr::Hypothesis h;
+    int64_t step;
+  };
+  std::vector<Hyp> beam{{{}, 0.0, 0.0}};
+  std::vector<Done> ended;
+  const int64_t pre_beam = std::min<int64_t>(W - 1, static_cast<int64_t>(1.5 * o.beam_size));
+  for (int64_t step = 0; step < T && !beam.empty(); ++step) {
+    std::vector<std::pair<double, Hyp>> cands;
+    std::vector<std::pair<double, std::vector<int64_t>>> ending;
+    for (const Hyp& h : beam) {
+      std::vector<int64_t> in{eos};
+      in.insert(in.end(), h.y.begin(), h.y.end());
+      const int64_t L = static_cast<int64_t>(in.size());
+      const std::vector<float> lp = log_softmax(
+          model.decoder->forward(from_int_vector(in, {1, L}), {L}, memory, Tensor()), -1)
+                                        .to_vector();
+      const float* att = lp.data() + (L - 1) * W;
+      std::vector<int64_t> ids;
+      for (int64_t c = 1; c < W; ++c) ids.push_back(c);
+      std::sort(ids.begin(), ids.end(), [&](int64_t a, int64_t b) { return att[a] > att[b]; });
+      ids.resize(static_cast<size_t>(pre_beam));
+      const bool final_step = step == T - 1;
+      if (final_step) ids = {eos};
+      for (int64_t c : ids) {
+        std::vector<int64_t> y = h.y;
+        if (c != eos) y.push_back(c);
+        double score = h.score + (1 - w) * att[c] + o.length_bonus, ctc = 0;
+        if (w > 0) {  // ESPnet's logzero for what CTC cannot emit
+          ctc = std::max(c == eos ? ctc_of(exact, h.y) : ctc_of(prefix, y), -1e10);
+          score += w * (ctc - h.ctc);
+        }
+        if (c == eos)
+          ending.push_back({score, y});
+        else
+          cands.push_back({score, {y, score, ctc}});
+      }
+    }
+    // One ranking over continuing and ending candidates.
+    std::vector<std::pair<double, int64_t>> all;  // score, index (ending: -1 - i)
+    for (size_t i = 0; i < cands.size(); ++i) all.push_back({cands[i].first, i});
+    for (size_t i = 0; i < ending.size(); ++i)
+      all.push_back({ending[i].first, -1 - static_cast<int64_t>(i)});
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    all.resize(std::min<size_t>(all.size(), o.beam_size));
+    beam.clear();
+    for (const auto& [score, i] : all) {
+      if (i < 0)
+        ended.push_back({{ending[-1 - i].second, static_cast<float>(score)}, step});
+      else
+        beam.push_back(cands[i].second);
+    }
+    if (o.end_detect && !ended.empty()) {
+      double top = -INFINITY;
+      for (const Done& e : ended) top = std::max<double>(top, e.h.score);
+      int far = 0;
+      for (int64_t m = 0; m < 3; ++m) {
+        double best = -INFINITY;
+        bool any = false;
+        for (const Done& e : ended)
+          if (e.step == step - 2 - m) any = true, best = std::max<double>(best, e.h.score);
+        far += any && best - top < -10;
+      }
+      if (far == 3) break;
+    }
+  }
+  asr::Hypothesis best{{}, -INFINITY};
+  for (const Done& e : ended)
+    if (e.h.score > best.score) best = e.h;
+  return best;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(ctc_prefix_scores_match_brute_force) {
@@ -172,6 +273,31 @@ BOOST_AUTO_TEST_CASE(joint_beam_search_equals_exhaustive_search) {
       }
       BOOST_CHECK(got.tokens == best.tokens);
       BOOST_CHECK_CLOSE(got.score, best.score, 1e-3);
+    }
+  }
+}
+
+// A narrow beam (pruning, the pre-beam, forced <eos>, end detection) against the plain
+// rendering of the same search, with CTC weighted in and left out.
+BOOST_AUTO_TEST_CASE(narrow_joint_beam_matches_the_plain_search) {
+  for (float w : {0.3f, 0.0f}) {
+    for (int beam : {1, 3}) {
+      BOOST_TEST_CONTEXT("ctc_weight " << w << ", beam " << beam) {
+        manual_seed(65);
+        asr::AsrModel model(testing::tiny_encoder_config(), kVocab, tiny_decoder("mha", "gqa"));
+        layers_testing::randomize(model);
+        model.eval();
+        const Utterance u = encode(model, 27);  // 5 encoder frames
+        asr::HybridDecodeOptions o;
+        o.beam_size = beam;
+        o.ctc_weight = w;
+        o.length_bonus = 0.2f;
+        const asr::Hypothesis got = asr::joint_decode(model, u.enc, u.log_probs, u.length, o);
+        const asr::Hypothesis want = reference_joint(model, u.enc, u.log_probs, o);
+        BOOST_CHECK(std::isfinite(got.score));
+        BOOST_CHECK(got.tokens == want.tokens);
+        BOOST_CHECK_CLOSE(got.score, want.score, 1e-3);
+      }
     }
   }
 }
