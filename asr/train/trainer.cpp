@@ -450,9 +450,9 @@ void Trainer::log_progress() {
   log_time_ = Clock::now();
   double ctc_loss = sums[1] > 0 ? sums[0] / sums[1] : 0, frames = sums[2];
   // The hybrid parts per utterance: attention loss, accuracy (over their own utterances).
-  const double attention = sums[9] > 0 ? sums[6] / sums[9] : 0;
-  const double accuracy = sums[9] > 0 ? sums[7] / sums[9] : 0;
-  const bool hybrid = sums[9] > 0;
+  const double attention = sums[8] > 0 ? sums[6] / sums[8] : 0;
+  const double accuracy = sums[8] > 0 ? sums[7] / sums[8] : 0;
+  const bool hybrid = sums[8] > 0;
   const double w = cfg_.hybrid.ctc_weight;
   double loss = hybrid ? w * ctc_loss + (1 - w) * attention : ctc_loss;
   int64_t per_epoch = std::max<int64_t>(

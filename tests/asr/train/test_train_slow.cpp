@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <sstream>
 
@@ -108,6 +109,25 @@ BOOST_AUTO_TEST_CASE(hybrid_model_overfits_and_decodes_every_way) {
                        "model.decoder_conf.src_attention_kwargs.latent_dim=8"},
                       out, "", asr::Resume::no, -1, false};
   BOOST_REQUIRE_EQUAL(asr::train(o), 0);
+  // The log's hybrid parts: finite losses, accuracies in [0, 1], in training and validation.
+  std::ifstream metrics(out + "/metrics.jsonl");
+  int records = 0;
+  for (std::string line; std::getline(metrics, line);) {
+    const nlohmann::json r = nlohmann::json::parse(line);
+    if (r.value("kind", "") != "train" && r.value("kind", "") != "dev") continue;
+    BOOST_TEST_CONTEXT(line) {
+      BOOST_REQUIRE(r.contains("loss_att") && r["loss_att"].is_number());
+      BOOST_CHECK(std::isfinite(r["loss_att"].get<double>()) &&
+                  std::isfinite(r["loss_ctc"].get<double>()));
+      BOOST_CHECK(r["acc"].get<double>() >= 0 && r["acc"].get<double>() <= 1);
+      const double w = 0.3;  // the default ctc_weight: loss = w ctc + (1 - w) att
+      BOOST_CHECK_CLOSE(r["loss"].get<double>(),
+                        w * r["loss_ctc"].get<double>() + (1 - w) * r["loss_att"].get<double>(),
+                        1e-4);  // percent; the weight is a float
+    }
+    ++records;
+  }
+  BOOST_CHECK_GE(records, 3);
   asr::EvalToolOptions e;
   e.checkpoint = asr::latest_checkpoint(out);
   e.data = data + "/dev";
