@@ -251,8 +251,13 @@ nlohmann::json compare_json(const std::vector<std::string>& entries) {
     int64_t cache = j.contains("streaming")
                         ? j["streaming"].value("cache_bytes_measured_1000", int64_t{0})
                         : j.value("kv_cache_bytes_1000_measured", int64_t{0});
+    // A hybrid model's decoder attentions follow the encoder's: "mha, decoder mla/mla".
+    std::string attention = j.value("attention", "?");
+    if (j.contains("decoder"))
+      attention += ", decoder " + j["decoder"].value("self_attention", "?") + "/" +
+                   j["decoder"].value("src_attention", "?");
     nlohmann::json row = {{"experiment", e}, {"encoder", j.value("encoder", "?")},
-                          {"attention", j.value("attention", "?")}, {"decoding", decoding_of(j)},
+                          {"attention", attention}, {"decoding", decoding_of(j)},
                           {"params", j.value("params", int64_t{0})}, {"wer", j.value("wer", 0.0)},
                           {"cer", j.value("cer", 0.0)}, {"rtf", j.value("rtf", 0.0)},
                           {"kv_cache_bytes_per_frame", j.value("kv_cache_bytes_per_frame", int64_t{0})},

@@ -44,7 +44,8 @@ nlohmann::json run_eval(const EvalToolOptions& o);
 
 // Experiments side by side: each entry an eval.json or a folder holding one, with the ref.trn
 // and hyp.trn asr-eval --out writes beside it. One object per entry: experiment, encoder,
-// attention, decoding, params, wer, cer, rtf, kv_cache_bytes_per_frame,
+// attention (a hybrid model's followed by ", decoder <self>/<src>"), decoding, params, wer,
+// cer, rtf, kv_cache_bytes_per_frame,
 // kv_cache_bytes_1000_measured; entries 2..N add `vs_first`, their difference from the first
 // over the same utterances (asr/eval/significance.h): delta_wer, ci_low, ci_high (95%,
 // paired bootstrap), the same relative to the first's WER (*_rel; null when it is 0),
