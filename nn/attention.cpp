@@ -45,7 +45,7 @@ CrossMemory Attention::cross_memory(const Tensor& /*memory*/) {
 }
 
 Tensor Attention::forward_cross(const Tensor& /*x*/, const CrossMemory& /*m*/,
-                                const Tensor& /*mask*/) {
+                                const Tensor& /*mask*/, const AttentionStreamWeights* /*shared*/) {
   throw ag::Error("attention: this variant has no cross-attention (mha, gqa, mla and "
                   "mla_simple do)");
 }

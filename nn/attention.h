@@ -37,9 +37,12 @@ class Attention : public Module {
   // from memory [B, S, d_model] (the encoder's output) -- a decoder computes it once per
   // utterance and every token and hypothesis reads it. forward_cross: queries from
   // x [B, T, d_model] attend to m (batch B, or 1 shared by all B); mask [B, 1, S] or
-  // [B, T, S] uint8 (1 = may attend) or undefined. -> [B, T, d_model]
+  // [B, T, S] uint8 (1 = may attend) or undefined; `shared`, when given, this layer's
+  // stream_weights() (mla: attend to the latents in the absorbed form, inference only).
+  // -> [B, T, d_model]
   virtual CrossMemory cross_memory(const Tensor& memory);
-  virtual Tensor forward_cross(const Tensor& x, const CrossMemory& m, const Tensor& mask);
+  virtual Tensor forward_cross(const Tensor& x, const CrossMemory& m, const Tensor& mask,
+                               const AttentionStreamWeights* shared = nullptr);
   // Streaming (docs/streaming.md), inference only: x [B, T, d_model] the frames of the
   // current chunk, which follow the S = cache.frames() past frames the cache holds; every
   // query sees every key of its chunk and of the history (the full pass under a chunk mask).

@@ -33,7 +33,7 @@ CrossMemory GroupedQueryAttention::cross_memory(const Tensor& memory) {
 }
 
 Tensor GroupedQueryAttention::forward_cross(const Tensor& x, const CrossMemory& m,
-                                            const Tensor& mask) {
+                                            const Tensor& mask, const AttentionStreamWeights*) {
   check_cross(x, m, mask);
   Tensor q = split_heads(linear_q->forward(x), config_.num_heads);  // [B, H, T, d_k]
   Tensor o = attend_groups(q, HeldFrames::all(m.k), HeldFrames::all(m.v), mask, {});

@@ -12,7 +12,8 @@ class MultiHeadAttention : public AttentionBase {
   explicit MultiHeadAttention(const AttentionConfig& c);
   Tensor forward(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) override;
   CrossMemory cross_memory(const Tensor& memory) override;
-  Tensor forward_cross(const Tensor& x, const CrossMemory& m, const Tensor& mask) override;
+  Tensor forward_cross(const Tensor& x, const CrossMemory& m, const Tensor& mask,
+                       const AttentionStreamWeights* shared = nullptr) override;
   // Caches keys and values [B, H, S, d_k].
   Tensor forward_chunk(const Tensor& x, AttentionCache& cache,
                        const AttentionStreamWeights& shared) override;

@@ -42,9 +42,13 @@ CrossMemory MultiHeadLatentAttention::cross_memory(const Tensor& memory) {
 }
 
 Tensor MultiHeadLatentAttention::forward_cross(const Tensor& x, const CrossMemory& m,
-                                               const Tensor& mask) {
+                                               const Tensor& mask,
+                                               const AttentionStreamWeights* shared) {
   check_cross(x, m, mask);
   Tensor q = query(x);  // [B, H, T, d_k]
+  // Absorbed: the queries read the latents themselves; keys and values are never formed.
+  if (shared && shared->absorbed.out.defined())
+    return absorbed_attention(q, HeldFrames::all(m.latent), shared->absorbed, mask, {});
   if (absorb_)
     return absorbed_attention(q, HeldFrames::all(m.latent),
                               absorbed_weights(*linear_uk, *linear_uv, *linear_out), mask, {});

@@ -38,7 +38,8 @@ class MultiHeadLatentAttention : public AttentionBase {
   explicit MultiHeadLatentAttention(const AttentionConfig& c);
   Tensor forward(const Tensor& x, const Tensor& mask, const Tensor& pos_emb) override;
   CrossMemory cross_memory(const Tensor& memory) override;
-  Tensor forward_cross(const Tensor& x, const CrossMemory& m, const Tensor& mask) override;
+  Tensor forward_cross(const Tensor& x, const CrossMemory& m, const Tensor& mask,
+                       const AttentionStreamWeights* shared = nullptr) override;
   // Caches the latent c [B, S, L] only.
   Tensor forward_chunk(const Tensor& x, AttentionCache& cache,
                        const AttentionStreamWeights& shared) override;

@@ -57,9 +57,10 @@ Tensor DecoderLayer::forward(const Tensor& x, const Tensor& self_mask, const Ten
 }
 
 Tensor DecoderLayer::step(const Tensor& x, AttentionCache& self,
-                          const AttentionStreamWeights& weights, const CrossMemory& src) const {
-  Tensor h = ag::add(x, self_attn->forward_chunk(norm1->forward(x), self, weights));
-  h = ag::add(h, src_attn->forward_cross(norm2->forward(h), src, Tensor()));
+                          const AttentionStreamWeights& self_weights, const CrossMemory& src,
+                          const AttentionStreamWeights& src_weights) const {
+  Tensor h = ag::add(x, self_attn->forward_chunk(norm1->forward(x), self, self_weights));
+  h = ag::add(h, src_attn->forward_cross(norm2->forward(h), src, Tensor(), &src_weights));
   return ag::add(h, feed_forward->forward(norm3->forward(h)));  // [N, 1, d]
 }
 
@@ -119,6 +120,7 @@ DecoderState TransformerDecoder::start(const Tensor& memory) const {
   for (const auto& layer : *decoders) {
     state.self.emplace_back();
     state.self_weights.push_back(layer->self_attn->stream_weights());
+    state.src_weights.push_back(layer->src_attn->stream_weights());
     state.src.push_back(layer->src_attn->cross_memory(memory));
   }
   return state;
@@ -135,7 +137,8 @@ Tensor TransformerDecoder::step(const Tensor& tokens, DecoderState& state) const
   Tensor x = (*embed)[0].forward(ag::reshape(tokens, {N, 1}));  // [N, 1, d]
   x = pos_enc->forward(x, state.tokens);
   for (size_t i = 0; i < decoders->size(); ++i)
-    x = (*decoders)[i].step(x, state.self[i], state.self_weights[i], state.src[i]);
+    x = (*decoders)[i].step(x, state.self[i], state.self_weights[i], state.src[i],
+                            state.src_weights[i]);
   ++state.tokens;
   Tensor logits = output_layer->forward(after_norm->forward(x));  // [N, 1, vocab]
   return ag::log_softmax(ag::reshape(logits, {N, config_.vocab_size}), -1);

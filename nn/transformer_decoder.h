@@ -31,7 +31,9 @@ namespace nn {
 struct DecoderState {
   std::vector<AttentionCache> self;
   std::vector<CrossMemory> src;
-  std::vector<AttentionStreamWeights> self_weights;  // per layer (mla's absorbed weights)
+  // Per layer, derived once from the weights: mla's absorbed form, for the self-attention
+  // and the cross-attention (whose queries then read the latents themselves).
+  std::vector<AttentionStreamWeights> self_weights, src_weights;
   int64_t tokens = 0;                                // tokens fed to each hypothesis so far
   // Keeps hypotheses `rows` [N'] int64 (in that order, repeats allowed).
   void select(const Tensor& rows);
@@ -49,8 +51,8 @@ class DecoderLayer : public Module {
   Tensor forward(const Tensor& x, const Tensor& self_mask, const Tensor& memory,
                  const Tensor& memory_mask) const;
   // One token per hypothesis: x [N, 1, d] -> [N, 1, d], appending to `self`.
-  Tensor step(const Tensor& x, AttentionCache& self, const AttentionStreamWeights& weights,
-              const CrossMemory& src) const;
+  Tensor step(const Tensor& x, AttentionCache& self, const AttentionStreamWeights& self_weights,
+              const CrossMemory& src, const AttentionStreamWeights& src_weights) const;
 
   std::shared_ptr<Attention> self_attn, src_attn;
   std::shared_ptr<FeedForward> feed_forward;
