@@ -300,7 +300,8 @@ void check_convert_options(const Config& source, const ConvertOptions& o) {
                               ? source.hybrid.decoder_conf.self_attention.num_heads
                               : a.num_heads;
     AG_CHECK(*o.kv_heads >= 1 && heads % *o.kv_heads == 0, "--kv-heads ", *o.kv_heads,
-             " must be at least 1 and divide the ", o.part, "'s num_heads (", heads, ")");
+             " must be at least 1 and divide the ", o.part == "decoder" ? "decoder" : "model",
+             "'s num_heads (", heads, ")");
     return;
   }
   AG_CHECK(!o.kv_heads, "--kv-heads is for --to gqa, not ", o.to);

@@ -155,4 +155,10 @@ BOOST_AUTO_TEST_CASE(decoder_part_refusals_name_the_problem) {
   asr::ConvertOptions bad = decoder_latent("mla", 8);
   bad.part = "both";
   check_error([&] { asr::check_convert_options(cfg, bad); }, "--part 'both'");
+  asr::ConvertOptions groups;
+  groups.part = "decoder";
+  groups.to = "gqa";
+  groups.kv_heads = 3;
+  check_error([&] { asr::check_convert_options(cfg, groups); },
+              "--kv-heads 3 must be at least 1 and divide the decoder's num_heads (4)");
 }
