@@ -173,6 +173,21 @@ Tensor AttentionBase::attend_groups(const Tensor& q, const HeldFrames& k, const 
   return ag::reshape(o, {B, H, T, d_k_});                                      // [B, H, T, d_k]
 }
 
+CrossMemory AttentionBase::grouped_cross_memory(const Linear& k, const Linear& v, int64_t G,
+                                                const Tensor& memory) const {
+  accept_memory(memory);
+  return {split_heads(k.forward(memory), G), split_heads(v.forward(memory), G),
+          Tensor()};  // k, v [B, G, S, d_k]
+}
+
+Tensor AttentionBase::grouped_cross(const Linear& q_proj, const Linear& out, const Tensor& x,
+                                    const CrossMemory& m, const Tensor& mask) const {
+  check_cross(x, m, mask);
+  Tensor q = split_heads(q_proj.forward(x), config_.num_heads);  // [B, H, T, d_k]
+  Tensor o = attend_groups(q, HeldFrames::all(m.k), HeldFrames::all(m.v), mask, {});
+  return out.forward(merge_heads(o));  // [B, T, d_model]
+}
+
 Tensor AttentionBase::grouped_chunk(const Linear& q_proj, const Linear& k_proj, const Linear& v_proj,
                                     const Linear& out, int64_t G, const Tensor& x,
                                     AttentionCache& cache, const AttentionStreamWeights& shared) const {

@@ -91,6 +91,12 @@ class AttentionBase : public Attention {
   // One streaming chunk x [B, T, d_model] of G key/value heads (MHA: G = H; GQA): the chunk's
   // keys and values appended to the cache, attend_groups over the held frames, the cache kept
   // to its window -> [B, T, d_model].
+  // Cross-attention of MHA (G = num_heads) and GQA (G = num_kv_heads): the memory's keys and
+  // values [B, G, S, d_k], and the queries of x attending to them.
+  CrossMemory grouped_cross_memory(const Linear& k, const Linear& v, int64_t G,
+                                   const Tensor& memory) const;
+  Tensor grouped_cross(const Linear& q, const Linear& out, const Tensor& x, const CrossMemory& m,
+                       const Tensor& mask) const;
   Tensor grouped_chunk(const Linear& q, const Linear& k, const Linear& v, const Linear& out,
                        int64_t G, const Tensor& x, AttentionCache& cache,
                        const AttentionStreamWeights& shared) const;

@@ -26,18 +26,12 @@ Tensor GroupedQueryAttention::forward(const Tensor& x, const Tensor& mask,
 }
 
 CrossMemory GroupedQueryAttention::cross_memory(const Tensor& memory) {
-  accept_memory(memory);
-  const int64_t G = config_.num_kv_heads;
-  return {split_heads(linear_k->forward(memory), G), split_heads(linear_v->forward(memory), G),
-          Tensor()};  // k, v [B, G, S, d_k]
+  return grouped_cross_memory(*linear_k, *linear_v, config_.num_kv_heads, memory);
 }
 
 Tensor GroupedQueryAttention::forward_cross(const Tensor& x, const CrossMemory& m,
                                             const Tensor& mask, const AttentionStreamWeights*) {
-  check_cross(x, m, mask);
-  Tensor q = split_heads(linear_q->forward(x), config_.num_heads);  // [B, H, T, d_k]
-  Tensor o = attend_groups(q, HeldFrames::all(m.k), HeldFrames::all(m.v), mask, {});
-  return linear_out->forward(merge_heads(o));  // [B, T, d_model]
+  return grouped_cross(*linear_q, *linear_out, x, m, mask);
 }
 
 Tensor GroupedQueryAttention::forward_chunk(const Tensor& x, AttentionCache& cache,
