@@ -8,7 +8,9 @@
 // run. The variants take turns, kRounds rounds, and each keeps its fastest stream, so that
 // load from other processes hits them alike; the process CPU time beside the wall time shows
 // what the load did not.
-// Run with OMP_NUM_THREADS=1.
+// Run with OMP_NUM_THREADS=1. Arguments, if any, name the variants to run (e.g. "mha" "mla L32"),
+// for profiling one at a time; the first named is the base of the ratios.
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <memory>
@@ -91,11 +93,20 @@ std::string ratios(const Run& r, const Run& base) {
 
 }  // namespace
 
-int main() {
-  const std::vector<AttentionVariant> variants = {
+int main(int argc, char** argv) {
+  const std::vector<AttentionVariant> all_variants = {
       {"mha", "mha"},         {"mla L128", "mla", 128}, {"mla L64", "mla", 64},
       {"mla L32", "mla", 32}, {"mla_simple L64", "mla_simple", 64},
       {"gqa kv1", "gqa", 0, 1}, {"linear", "linear"}};
+  std::vector<AttentionVariant> variants;
+  for (int i = 1; i < argc; ++i)
+    for (const AttentionVariant& v : all_variants)
+      if (v.name == argv[i]) variants.push_back(v);
+  if (argc == 1) variants = all_variants;
+  if (variants.size() != static_cast<size_t>(std::max(argc - 1, 1)) && argc > 1) {
+    std::fprintf(stderr, "bench_streaming: unknown variant among the arguments\n");
+    return 1;
+  }
   ag::manual_seed(1);
   const ag::Tensor feats = ag::normal({1, kInput, 80});
   std::vector<Entry> entries;

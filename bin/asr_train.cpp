@@ -7,7 +7,7 @@
 #include "distributed/launch.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"Trains a CTC speech recognizer from a YAML config."};
+  CLI::App app{"Trains a speech recognizer (CTC, or hybrid CTC/attention with model.decoder) from a YAML config."};
   asr::TrainOptions o;
   std::string resume;
   app.add_option("--config", o.config, "YAML experiment config")->required()->check(CLI::ExistingFile);
