@@ -213,10 +213,17 @@ nlohmann::json significance_json(const std::string& first_dir, const std::string
   const std::vector<PairedUtterance> utts = read_paired(first_dir, dir);
   const BootstrapResult b = paired_bootstrap(utts);
   const MapssweResult m = mapsswe(utts);
+  // The same bootstrap over characters: the CER difference (the comparison that still
+  // separates systems whose WER is near 100 %).
+  const BootstrapResult c = paired_bootstrap(read_paired(first_dir, dir, Units::characters));
   return {{"delta_wer", b.delta}, {"ci_low", b.ci_low}, {"ci_high", b.ci_high},
           {"delta_wer_rel", b.relative(b.delta)}, {"ci_low_rel", b.relative(b.ci_low)},
           {"ci_high_rel", b.relative(b.ci_high)}, {"prob_improvement", b.prob_improvement},
           {"resamples", b.resamples}, {"seed", b.seed},
+          {"cer", {{"delta", c.delta}, {"ci_low", c.ci_low}, {"ci_high", c.ci_high},
+                   {"delta_rel", c.relative(c.delta)}, {"ci_low_rel", c.relative(c.ci_low)},
+                   {"ci_high_rel", c.relative(c.ci_high)},
+                   {"prob_improvement", c.prob_improvement}}},
           {"mapsswe", {{"segments", m.segments}, {"min_good", m.min_good}, {"mean", m.mean},
                        {"sd", m.sd}, {"z", m.z}, {"p", m.p}}}};
 }
@@ -228,11 +235,12 @@ std::string printed(const char* format, double x) {
 }
 
 // "+1.20 [+0.35, +2.10] (+4.8% rel)": percentage points; no "rel" for a baseline at 0%.
-std::string delta_cell(const nlohmann::json& v) {
+// v's keys `delta`, "ci_low", "ci_high" and `rel`.
+std::string delta_cell(const nlohmann::json& v, const char* delta, const char* rel) {
   auto points = [&](const char* key) { return printed("%+.2f", 100 * v[key].get<double>()); };
-  std::string cell = points("delta_wer") + " [" + points("ci_low") + ", " + points("ci_high") + "]";
-  if (std::isfinite(v["delta_wer_rel"].get<double>()))
-    cell += " (" + printed("%+.1f", 100 * v["delta_wer_rel"].get<double>()) + "% rel)";
+  std::string cell = points(delta) + " [" + points("ci_low") + ", " + points("ci_high") + "]";
+  if (std::isfinite(v[rel].get<double>()))
+    cell += " (" + printed("%+.1f", 100 * v[rel].get<double>()) + "% rel)";
   return cell;
 }
 }  // namespace
@@ -277,8 +285,8 @@ std::string compare_table(const std::vector<std::string>& entries) {
   std::ostringstream os;
   os << "| experiment | encoder | attention | decoding | params | WER % | CER % | RTF "
         "| KV bytes/frame | KV cache MB at 1000 frames (measured) | ΔWER vs first (95% CI) "
-        "| P(improvement) | MAPSSWE p |\n"
-     << "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+        "| P(improvement) | MAPSSWE p | ΔCER vs first (95% CI) |\n"
+     << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : compare_json(entries)) {
     os << std::fixed << "| " << r["experiment"].get<std::string>() << " | "
        << r["encoder"].get<std::string>() << " | " << r["attention"].get<std::string>() << " | "
@@ -289,10 +297,12 @@ std::string compare_table(const std::vector<std::string>& entries) {
        << r["kv_cache_bytes_1000_measured"].get<int64_t>() / 1e6 << " | ";
     if (r.contains("vs_first")) {
       const nlohmann::json& v = r["vs_first"];
-      os << delta_cell(v) << " | " << printed("%.1f%%", 100 * v["prob_improvement"].get<double>())
-         << " | " << printed("%.2g", v["mapsswe"]["p"].get<double>()) << " |\n";
+      os << delta_cell(v, "delta_wer", "delta_wer_rel") << " | "
+         << printed("%.1f%%", 100 * v["prob_improvement"].get<double>()) << " | "
+         << printed("%.2g", v["mapsswe"]["p"].get<double>()) << " | "
+         << delta_cell(v["cer"], "delta", "delta_rel") << " |\n";
     } else {
-      os << "baseline | | |\n";
+      os << "baseline | | | baseline |\n";
     }
   }
   return os.str();

@@ -49,7 +49,8 @@ nlohmann::json run_eval(const EvalToolOptions& o);
 // kv_cache_bytes_1000_measured; entries 2..N add `vs_first`, their difference from the first
 // over the same utterances (asr/eval/significance.h): delta_wer, ci_low, ci_high (95%,
 // paired bootstrap), the same relative to the first's WER (*_rel; null when it is 0),
-// prob_improvement, resamples, seed, and mapsswe {segments, min_good, mean, sd, z, p} (z
+// prob_improvement, resamples, seed, cer {delta, ci_low, ci_high, *_rel, prob_improvement}
+// (the same bootstrap over characters), and mapsswe {segments, min_good, mean, sd, z, p} (z
 // infinite when every segment differs alike: null once dumped, as the NaN *_rel are).
 // Throws ag::Error naming the files when the runs did not decode the same utterances.
 nlohmann::json compare_json(const std::vector<std::string>& entries);

@@ -316,7 +316,18 @@ BOOST_AUTO_TEST_CASE(compare_adds_the_significance_columns) {
   // sd = sqrt(10 * 0.25 / 9), Z = 0.5 / (sd / sqrt(10)) = 3.0.
   BOOST_TEST(v["mapsswe"]["segments"].get<int64_t>() == 10);
   BOOST_TEST(v["mapsswe"]["z"].get<double>() == 3.0, boost::test_tools::tolerance(1e-12));
+  // Characters: "a b c d e" is 9 (5 letters, 4 spaces); B substitutes 5 more of the 180.
+  const nlohmann::json& c = v["cer"];
+  BOOST_TEST(c["delta"].get<double>() == 5.0 / 180, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(c["delta_rel"].get<double>() == 1.0, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(c["ci_low"].get<double>() <= 5.0 / 180);
+  BOOST_TEST(c["ci_high"].get<double>() >= 5.0 / 180);
+  // B never beats A in an utterance, and few resamples (about 0.3 %) miss all 5 of its extra
+  // errors: the interval excludes 0.
+  BOOST_TEST(c["ci_low"].get<double>() > 0);
   const std::string table = asr::compare_table({da, db});
+  BOOST_TEST(table.find("ΔCER vs first (95% CI)") != std::string::npos, table);
+  BOOST_TEST(table.find("| +2.78 [") != std::string::npos, table);
   BOOST_TEST(table.find("ΔWER vs first (95% CI)") != std::string::npos, table);
   BOOST_TEST(table.find("| MAPSSWE p |") != std::string::npos, table);
   BOOST_TEST(table.find("| +5.00 [") != std::string::npos, table);
