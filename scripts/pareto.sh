@@ -14,7 +14,8 @@
 # and GQA-1 fine-tuned STEPS steps each alike (recipes/an4/finetune.yaml with FT_ARGS), in fp32
 # and int8, and the fine-tuned MHA model with windows of 4 and 1 chunks. Cache bytes are those measured after 1000 frames of one stream, int8 scales
 # included. Writes OUT/before.md and OUT/after.md (asr-eval --compare), their --json forms
-# OUT/before.json and OUT/after.json, and OUT/pareto.png (scripts/pareto_plot.py).
+# OUT/before.json and OUT/after.json, and OUT/pareto.png and OUT/pareto_cer.png (WER, CER:
+# scripts/pareto_plot.py).
 #
 # Environment: DATA (prepared data folder, default data/an4), OUT (default exp/pareto), CHUNK
 # (default 16), BEAM (default 10), STEPS (default 100), FT_ARGS (asr-train arguments the
@@ -114,4 +115,6 @@ for set in before after; do
   "$BIN/asr-eval" --compare "${list[@]}" --json > "$OUT/$set.json"
 done
 /usr/bin/python3 scripts/pareto_plot.py "$OUT/pareto.png" "$OUT/before.json" "$OUT/after.json"
+/usr/bin/python3 scripts/pareto_plot.py --cer "$OUT/pareto_cer.png" "$OUT/before.json" \
+  "$OUT/after.json"
 cat "$OUT/before.md" "$OUT/after.md"

@@ -1,13 +1,14 @@
 #!/usr/bin/python3
-"""Plots WER against measured cache bytes per frame with 95% confidence intervals.
+"""Plots WER (or CER) against measured cache bytes per frame with 95% confidence intervals.
 
-  scripts/pareto_plot.py OUT.png BEFORE.json [AFTER.json]
+  scripts/pareto_plot.py [--cer] OUT.png BEFORE.json [AFTER.json]
 
 Each JSON file is what `asr-eval --compare ... --json` prints (its first row the baseline); a
 row's bytes are its attention cache measured after 1000 frames of one stream / 1000, its error
 bar the 95% CI of its WER difference to the baseline, placed around the baseline's WER plus the
 difference. BEFORE: the models as converted; AFTER: the same fine-tuned alike (plotted hollow).
 Also prints the Pareto front of each file: the rows that no other row beats on both bytes and WER.
+--cer: the character error rate and its interval instead (for models whose WER is near 100 %).
 """
 import json
 import os
@@ -15,16 +16,18 @@ import subprocess
 import sys
 
 
-def points(path):
+def points(path, metric):
     with open(path) as f:
         rows = json.load(f)
-    base = rows[0]["wer"]
+    base = rows[0][metric]
     out = []
     for r in rows:
         name = os.path.basename(r["experiment"].rstrip("/"))
         v = r.get("vs_first")
+        if v and metric == "cer":
+            v = v["cer"]
         lo, hi = (v["ci_low"], v["ci_high"]) if v else (0.0, 0.0)
-        out.append((name, r["kv_cache_bytes_1000_measured"] / 1000, 100 * r["wer"],
+        out.append((name, r["kv_cache_bytes_1000_measured"] / 1000, 100 * r[metric],
                     100 * (base + lo), 100 * (base + hi)))
     return out
 
@@ -35,10 +38,14 @@ def front(pts):
 
 
 def main():
-    if len(sys.argv) not in (3, 4):
+    args = sys.argv[1:]
+    metric = "wer"
+    if args and args[0] == "--cer":
+        metric, args = "cer", args[1:]
+    if len(args) not in (2, 3):
         sys.exit(__doc__)
-    png, files = sys.argv[1], sys.argv[2:]
-    series = [points(f) for f in files]
+    png, files = args[0], args[1:]
+    series = [points(f, metric) for f in files]
     data_files, plots = [], []
     for i, pts in enumerate(series):
         data = f"{png}.{i}.dat"
@@ -58,7 +65,7 @@ set output '{png}'
 set logscale x 2
 set xrange [{min(p[1] for pts in series for p in pts) / 1.6}:{max(p[1] for pts in series for p in pts) * 1.6}]
 set xlabel 'attention cache bytes per frame (measured at 1000 frames, one stream)'
-set ylabel 'streaming WER % (bars: 95% CI of the difference to the MHA row)'
+set ylabel 'streaming {metric.upper()} % (bars: 95% CI of the difference to the MHA row)'
 set key top right
 set grid
 plot {", ".join(plots)}
