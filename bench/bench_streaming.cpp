@@ -8,8 +8,8 @@
 // run. The variants take turns, kRounds rounds, and each keeps its fastest stream, so that
 // load from other processes hits them alike; the process CPU time beside the wall time shows
 // what the load did not.
-// Run with OMP_NUM_THREADS=1. Arguments, if any, name the variants to run (e.g. "mha" "mla L32"),
-// for profiling one at a time; the first named is the base of the ratios.
+// Run with OMP_NUM_THREADS=1. Arguments, if any, name the variants to run (e.g. "mha" "mla L32",
+// or one alone for a profiler); the first named is the base of the ratios.
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -98,22 +98,35 @@ int main(int argc, char** argv) {
       {"mha", "mha"},         {"mla L128", "mla", 128}, {"mla L64", "mla", 64},
       {"mla L32", "mla", 32}, {"mla_simple L64", "mla_simple", 64},
       {"gqa kv1", "gqa", 0, 1}, {"linear", "linear"}};
+  // The named variants, in order, each once (none named: all); the first is the ratios' base.
   std::vector<AttentionVariant> variants;
-  for (int i = 1; i < argc; ++i)
-    for (const AttentionVariant& v : all_variants)
-      if (v.name == argv[i]) variants.push_back(v);
-  if (argc == 1) variants = all_variants;
-  if (variants.size() != static_cast<size_t>(std::max(argc - 1, 1)) && argc > 1) {
-    std::fprintf(stderr, "bench_streaming: unknown variant among the arguments\n");
+  for (int i = 1; i < argc; ++i) {
+    auto known = std::find_if(all_variants.begin(), all_variants.end(),
+                              [&](const AttentionVariant& v) { return v.name == argv[i]; });
+    if (known == all_variants.end()) {
+      std::fprintf(stderr, "bench_streaming: unknown variant \"%s\"; the variants:", argv[i]);
+      for (const AttentionVariant& v : all_variants) std::fprintf(stderr, " \"%s\"", v.name.c_str());
+      std::fprintf(stderr, "\n");
+      return 1;
+    }
+    if (std::none_of(variants.begin(), variants.end(),
+                     [&](const AttentionVariant& v) { return v.name == known->name; }))
+      variants.push_back(*known);
+  }
+  if (variants.empty()) variants = all_variants;
+  if (variants.front().type == "linear") {
+    std::fprintf(stderr, "bench_streaming: linear streams no window, so it cannot be the base "
+                         "of the ratios: name another variant first\n");
     return 1;
   }
   ag::manual_seed(1);
   const ag::Tensor feats = ag::normal({1, kInput, 80});
   std::vector<Entry> entries;
   for (const AttentionVariant& v : variants) {
-    entries.push_back({v, std::make_unique<nn::Encoder>(demo_config(v))});
-    entries.back().encoder->eval();
-    entries.back().shared = entries.back().encoder->stream_weights();
+    auto encoder = std::make_unique<nn::Encoder>(demo_config(v));
+    encoder->eval();
+    auto shared = encoder->stream_weights();
+    entries.push_back({v, std::move(encoder), std::move(shared)});
     stream(*entries.back().encoder, ag::narrow(feats, 1, 0, 4 * 2 * kChunk + 3), -1);  // warm-up
   }
   for (int64_t round = 0; round < kRounds; ++round)
@@ -121,11 +134,13 @@ int main(int argc, char** argv) {
       keep_faster(e.all, stream(*e.encoder, feats, -1));
       if (e.variant.type != "linear") keep_faster(e.left, stream(*e.encoder, feats, 4));
     }
+  const char* base = variants.front().name.c_str();
   std::printf("| variant | RTF all (CPU) | chunk ms all | RTF left 4 (CPU) | chunk ms left 4 |"
-              " cache MB @1000 | shared MB | RTF / mha all (wall / CPU) |"
-              " RTF / mha left 4 (wall / CPU) |\n"
-              "|---|---|---|---|---|---|---|---|---|\n");
-  const Run mha_all = entries[0].all, mha_left = entries[0].left;
+              " cache MB @1000 | shared MB | RTF / %s all (wall / CPU) |"
+              " RTF / %s left 4 (wall / CPU) |\n"
+              "|---|---|---|---|---|---|---|---|---|\n",
+              base, base);
+  const Run base_all = entries[0].all, base_left = entries[0].left;
   for (Entry& e : entries) {
     const double mb = cache_mb_at_1000(*e.encoder, feats);
     const double shared_mb = static_cast<double>(e.shared->bytes()) / 1e6;
@@ -133,10 +148,10 @@ int main(int argc, char** argv) {
                 e.all.chunk_ms);
     if (e.variant.type == "linear")  // refuses a finite history
       std::printf("- | - | %.3f | %.3f | %s | - |\n", mb, shared_mb,
-                  ratios(e.all, mha_all).c_str());
+                  ratios(e.all, base_all).c_str());
     else
       std::printf("%.4f (%.4f) | %.2f | %.3f | %.3f | %s | %s |\n", e.left.rtf, e.left.cpu_rtf,
-                  e.left.chunk_ms, mb, shared_mb, ratios(e.all, mha_all).c_str(),
-                  ratios(e.left, mha_left).c_str());
+                  e.left.chunk_ms, mb, shared_mb, ratios(e.all, base_all).c_str(),
+                  ratios(e.left, base_left).c_str());
   }
 }

@@ -25,6 +25,8 @@ def points(path, metric):
         name = os.path.basename(r["experiment"].rstrip("/"))
         v = r.get("vs_first")
         if v and metric == "cer":
+            if "cer" not in v:
+                sys.exit(f"{path}: no CER interval (written by an asr-eval older than --compare's CER)")
             v = v["cer"]
         lo, hi = (v["ci_low"], v["ci_high"]) if v else (0.0, 0.0)
         out.append((name, r["kv_cache_bytes_1000_measured"] / 1000, 100 * r[metric],
@@ -57,7 +59,7 @@ def main():
         title = "as converted" if i == 0 else "fine-tuned alike"
         plots.append(f"'{data}' using 1:2:3:4 with yerrorbars {style} lc {i + 1} title '{title}'")
         plots.append(f"'{data}' using 1:2:5 with labels offset 0.6,0.4 left font ',7' notitle")
-        print(f"{files[i]}: Pareto front " +
+        print(f"{files[i]}: Pareto front by {metric.upper()} " +
               ", ".join(f"{n} ({x:.0f} B, {y:.2f} %)" for n, x, y, _, _ in sorted(front(pts),
                                                                                 key=lambda p: p[1])))
     script = f"""set terminal pngcairo size 1000,650 noenhanced

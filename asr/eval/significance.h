@@ -66,7 +66,8 @@ struct BootstrapResult {
   double prob_improvement = 0;   // fraction of resamples where B makes fewer errors
   int64_t resamples = 0;
   uint64_t seed = 0;
-  // x relative to the baseline's WER (x / wer_a); NaN when wer_a is 0.
+  // x relative to the baseline's error rate (x / wer_a: its WER, or CER over characters); NaN
+  // when wer_a is 0.
   double relative(double x) const;
 };
 

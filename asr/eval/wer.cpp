@@ -64,7 +64,7 @@ std::vector<std::string> split_chars(const std::string& text) {
   std::vector<std::string> out;
   bool space = false;
   for (char ch : text) {
-    if (ch == ' ' || ch == '\t' || ch == '\n') {
+    if (std::isspace(static_cast<unsigned char>(ch))) {
       space = !out.empty();
       continue;
     }

@@ -361,6 +361,9 @@ BOOST_AUTO_TEST_CASE(compare_json_writes_null_for_no_relative_difference_and_an_
   BOOST_TEST(v["delta_wer"].get<double>() == 0.2, boost::test_tools::tolerance(1e-12));
   for (const char* key : {"delta_wer_rel", "ci_low_rel", "ci_high_rel"})
     BOOST_TEST(v[key].is_null(), key << " in " << printed);
+  for (const char* key : {"delta_rel", "ci_low_rel", "ci_high_rel"})  // the CER's baseline is 0 too
+    BOOST_TEST(v["cer"][key].is_null(), "cer." << key << " in " << printed);
+  BOOST_TEST(v["cer"]["delta"].get<double>() == 20.0 / 180, boost::test_tools::tolerance(1e-12));
   BOOST_TEST(v["mapsswe"]["segments"].get<int64_t>() == 20);
   BOOST_TEST(v["mapsswe"]["z"].is_null(), printed);
   BOOST_TEST(v["mapsswe"]["p"].get<double>() == 0.0);
