@@ -2,6 +2,8 @@
 // ones (attention heads) run one per thread, each single-threaded inside the region.
 #include <cblas.h>
 
+#include <algorithm>
+
 #include "../kernels/matmul.h"
 #include "parallel.h"
 
@@ -19,10 +21,15 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
     cblas_sgemm(CblasRowMajor, opa, opb, M, N, K, alpha, A + i * sa, lda, B + i * sb, ldb, beta,
                 C + i * sc, ldc);
   };
-  // Per-product work below ~4 MFLOP gains little from threads inside one GEMM.
-  const bool small = M * N * K < (int64_t{1} << 21);
+  // Per-product work below ~4 MFLOP gains little from threads inside one GEMM. A batch of
+  // such products goes to the threads in runs of at least 2^18 multiply-adds: below that,
+  // waking the threads costs more than the products (a beam's decoder step holds 40 products
+  // of about 6,000; with OMP_WAIT_POLICY=passive each parallel region is a futex wake-up).
+  const int64_t macs = M * N * K;
+  const bool small = macs < (int64_t{1} << 21);
   if (batch > 1 && small) {
-    parallel_for(batch, 1, [&](int64_t b, int64_t e) {
+    const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 18) / std::max<int64_t>(macs, 1));
+    parallel_for(batch, grain, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) one(i);
     });
   } else {
