@@ -210,12 +210,12 @@ std::string decoding_of(const nlohmann::json& j) {
 namespace {
 // Row 2..N against row 1 (folders holding ref.trn and hyp.trn): paired bootstrap and MAPSSWE.
 nlohmann::json significance_json(const std::string& first_dir, const std::string& dir) {
-  const std::vector<PairedUtterance> utts = read_paired(first_dir, dir);
-  const BootstrapResult b = paired_bootstrap(utts);
-  const MapssweResult m = mapsswe(utts);
+  const PairedRuns runs = read_paired(first_dir, dir);
+  const BootstrapResult b = paired_bootstrap(runs.words);
+  const MapssweResult m = mapsswe(runs.words);
   // The same bootstrap over characters: the CER difference (the comparison that still
   // separates systems whose WER is near 100 %).
-  const BootstrapResult c = paired_bootstrap(read_paired(first_dir, dir, Units::characters));
+  const BootstrapResult c = paired_bootstrap(runs.characters);
   return {{"delta_wer", b.delta}, {"ci_low", b.ci_low}, {"ci_high", b.ci_high},
           {"delta_wer_rel", b.relative(b.delta)}, {"ci_low_rel", b.relative(b.ci_low)},
           {"ci_high_rel", b.relative(b.ci_high)}, {"prob_improvement", b.prob_improvement},

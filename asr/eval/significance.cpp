@@ -85,8 +85,7 @@ PairedUtterance pair_utterance(const std::string& id, const std::vector<std::str
   return {id, static_cast<int64_t>(ref.size()), align(ref, hyp_a), align(ref, hyp_b)};
 }
 
-std::vector<PairedUtterance> read_paired(const std::string& dir_a, const std::string& dir_b,
-                                         Units units) {
+PairedRuns read_paired(const std::string& dir_a, const std::string& dir_b) {
   const std::string ref_a = dir_a + "/ref.trn", hyp_a = dir_a + "/hyp.trn";
   const std::string ref_b = dir_b + "/ref.trn", hyp_b = dir_b + "/hyp.trn";
   const std::vector<TrnLine> ra = read_trn(ref_a), ha = read_trn(hyp_a);
@@ -95,21 +94,19 @@ std::vector<PairedUtterance> read_paired(const std::string& dir_a, const std::st
   check_same_ids(rb, ref_b, hb, hyp_b);
   check_same_ids(ra, ref_a, rb, ref_b);
   auto ha_of = by_id(ha), rb_of = by_id(rb), hb_of = by_id(hb);
-  std::vector<PairedUtterance> out;
+  // The characters of a transcript's words joined by spaces, as the CER counts them.
+  auto chars = [](const std::vector<std::string>& words) {
+    std::string text;
+    for (const auto& w : words) text += (text.empty() ? "" : " ") + w;
+    return split_chars(text);
+  };
+  PairedRuns out;
   for (const TrnLine& r : ra) {
     AG_CHECK(rb_of[r.id]->words == r.words, "utterance ", r.id, " has another reference in ",
              ref_a, " than in ", ref_b);
-    if (units == Units::words) {
-      out.push_back(pair_utterance(r.id, r.words, ha_of[r.id]->words, hb_of[r.id]->words));
-    } else {
-      auto chars = [](const std::vector<std::string>& words) {
-        std::string text;
-        for (const auto& w : words) text += (text.empty() ? "" : " ") + w;
-        return split_chars(text);
-      };
-      out.push_back(pair_utterance(r.id, chars(r.words), chars(ha_of[r.id]->words),
-                                   chars(hb_of[r.id]->words)));
-    }
+    const std::vector<std::string>&a = ha_of[r.id]->words, &b = hb_of[r.id]->words;
+    out.words.push_back(pair_utterance(r.id, r.words, a, b));
+    out.characters.push_back(pair_utterance(r.id, chars(r.words), chars(a), chars(b)));
   }
   return out;
 }

@@ -37,8 +37,8 @@
 namespace asr {
 
 // One utterance as both systems decoded it: each system's alignment to the reference. The
-// units are words, or characters for the same bootstrap over the CER (read_paired's
-// Units::characters; MAPSSWE is a word test).
+// units are words, or characters for the same bootstrap over the CER (PairedRuns'
+// characters; MAPSSWE is a word test).
 struct PairedUtterance {
   std::string id;
   int64_t ref_words = 0;  // reference units
@@ -49,15 +49,17 @@ PairedUtterance pair_utterance(const std::string& id, const std::vector<std::str
                                const std::vector<std::string>& hyp_a,
                                const std::vector<std::string>& hyp_b);
 
-enum class Units { words, characters };
+// Both runs' utterances, aligned by words and by characters (split_chars of the words joined
+// by spaces, as the CER counts them), in the same order.
+struct PairedRuns {
+  std::vector<PairedUtterance> words, characters;
+};
 
 // The utterances of two asr-eval --out folders (DIR/ref.trn, DIR/hyp.trn) paired by utterance
-// id, in dir_a's order, aligned by words or by characters (split_chars of the words joined by
-// spaces, as the CER counts them). Throws ag::Error naming both files for an id only one of
-// them holds (in a folder's ref.trn and hyp.trn, or in the two folders' ref.trn) and for an
-// utterance whose reference words differ between the folders.
-std::vector<PairedUtterance> read_paired(const std::string& dir_a, const std::string& dir_b,
-                                         Units units = Units::words);
+// id, in dir_a's order. Throws ag::Error naming both files for an id only one of them holds
+// (in a folder's ref.trn and hyp.trn, or in the two folders' ref.trn) and for an utterance
+// whose reference words differ between the folders.
+PairedRuns read_paired(const std::string& dir_a, const std::string& dir_b);
 
 struct BootstrapResult {
   double wer_a = 0, wer_b = 0;   // observed, fractions
